@@ -18,6 +18,9 @@ export default defineConfig({
         },
       })),
       {
+        test: { name: 'proto', root: 'proto', include: ['test/**/*.test.ts'] },
+      },
+      {
         test: {
           name: 'e2e',
           root: 'e2e',
