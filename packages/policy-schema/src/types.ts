@@ -112,11 +112,7 @@ export interface Policy {
 }
 
 export type PolicySection =
-  | 'filesystem_policy'
-  | 'landlock'
-  | 'process'
-  | 'network_policies'
-  | 'inference';
+  'filesystem_policy' | 'landlock' | 'process' | 'network_policies' | 'inference';
 
 export const STATIC_SECTIONS = ['filesystem_policy', 'landlock', 'process'] as const;
 export const DYNAMIC_SECTIONS = ['network_policies', 'inference'] as const;
@@ -177,4 +173,9 @@ export interface Decision {
   readonly inspect: boolean;
   /** L7 only: the canonical path that was matched. */
   readonly canonicalPath?: string;
+  /**
+   * The endpoints that matched host, port and binary (set whenever some did): the proxy
+   * reads `allowed_ips`, `tls`, `request_body_credential_rewrite` from them.
+   */
+  readonly endpoints?: readonly Endpoint[];
 }

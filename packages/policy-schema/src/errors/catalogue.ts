@@ -47,9 +47,21 @@ export const ERROR_CODES = {
   /** The proxy refused a destination that resolves to an internal address. */
   ERR_SSRF_DENIED: { userCaused: true, grpc: G.PERMISSION_DENIED, http: 403, exit: 3 },
   /** A credential placeholder was sent to an endpoint its provider is not bound to. */
-  ERR_CREDENTIAL_ENDPOINT_MISMATCH: { userCaused: true, grpc: G.PERMISSION_DENIED, http: 403, exit: 3 },
+  ERR_CREDENTIAL_ENDPOINT_MISMATCH: {
+    userCaused: true,
+    grpc: G.PERMISSION_DENIED,
+    http: 403,
+    exit: 3,
+  },
   /** The Host header or TLS SNI does not match the CONNECT target. */
-  ERR_REQUEST_AUTHORITY_MISMATCH: { userCaused: true, grpc: G.PERMISSION_DENIED, http: 403, exit: 3 },
+  ERR_REQUEST_AUTHORITY_MISMATCH: {
+    userCaused: true,
+    grpc: G.PERMISSION_DENIED,
+    http: 403,
+    exit: 3,
+  },
+  /** A credential placeholder's real value is not known to the proxy yet (e.g. after a restart, before the gateway pushes bindings). */
+  ERR_CREDENTIAL_UNAVAILABLE: { userCaused: false, grpc: G.UNAVAILABLE, http: 503, exit: 1 },
   /** The proxy could not parse a request (malformed, `https://` in forward form). */
   ERR_PROXY_BAD_REQUEST: { userCaused: true, grpc: G.INVALID_ARGUMENT, http: 400, exit: 2 },
   /** Too many concurrent tunnels for one sandbox. */
@@ -78,8 +90,16 @@ export const ERROR_CODES = {
   ERR_WAIT_TIMEOUT: { userCaused: false, grpc: G.DEADLINE_EXCEEDED, http: 504, exit: 124 },
   /** The host lacks a kernel feature or tool the policy requires (Landlock, bwrap, nftables). */
   ERR_HOST_UNSUPPORTED: { userCaused: false, grpc: G.FAILED_PRECONDITION, http: 412, exit: 1 },
+  /** A compute driver could not create, inspect or delete a sandbox on the host; details.stage says where. */
+  ERR_COMPUTE_DRIVER_FAILED: { userCaused: false, grpc: G.INTERNAL, http: 500, exit: 1 },
   /** The native launcher failed to apply enforcement; the process was not started. */
   ERR_ENFORCER_FAILED: { userCaused: false, grpc: G.INTERNAL, http: 500, exit: 1 },
+  /** No exec/connect/transfer session with that id in the sandbox (it ended, or never started). */
+  ERR_SESSION_NOT_FOUND: { userCaused: true, grpc: G.NOT_FOUND, http: 404, exit: 1 },
+  /** An upload entry or destination would escape the allowed directories (absolute path, `..`, symlink). */
+  ERR_TRANSFER_REFUSED: { userCaused: true, grpc: G.PERMISSION_DENIED, http: 403, exit: 1 },
+  /** tar inside the sandbox failed during an upload or download (missing path, no permission, disk full). */
+  ERR_TRANSFER_FAILED: { userCaused: true, grpc: G.FAILED_PRECONDITION, http: 409, exit: 1 },
   /** The operation exists in the API but this build does not implement it yet. */
   ERR_NOT_IMPLEMENTED: { userCaused: false, grpc: G.UNIMPLEMENTED, http: 501, exit: 1 },
   /** A bug: an invariant broke. The message says where. */
