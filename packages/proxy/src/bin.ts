@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OpenShellError, exitCodeOf, toOpenShellError } from '@openshell/policy-schema';
+import { createProxy } from './create-proxy.js';
+import { watchPolicyFile } from './standalone/watch-policy-file.js';
+
+const USAGE = `Usage: openshell-proxy [options]
+
+  --listen HOST:PORT        listen address (default 127.0.0.1:3128; port 0 = any free port)
+  --policy FILE             standalone mode: enforce FILE (watched) for every loopback caller
+  --state-dir DIR           CA and persisted policies (default $OPENSHELL_PROXY_STATE_DIR or
+                            ~/.local/state/openshell/proxy)
+  --resolve HOST:PORT=ADDR:PORT   static resolve override, repeatable (trusted: no SSRF checks)
+  --upstream-ca FILE        extra CA (PEM) trusted for upstream TLS
+  --log FILE                JSON-lines decision log (rotated at 10 MiB, 3 kept)
+  -h, --help                show this help
+
+On start, one JSON line with the bound address and CA paths is printed on stdout.`;
+
+/** The standalone sandbox: every loopback client is one sandbox named `default`. */
+const STANDALONE = { id: 'default', sourceAddresses: ['127.0.0.0/8', '::1'] } as const;
+
+function readInput(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new OpenShellError(
+      'ERR_INPUT_UNREADABLE',
+      `cannot read ${what} ${path}: ${String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      listen: { type: 'string', default: '127.0.0.1:3128' },
+      policy: { type: 'string' },
+      'state-dir': { type: 'string' },
+      resolve: { type: 'string', multiple: true, default: [] },
+      'upstream-ca': { type: 'string' },
+      log: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const listen = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(values.listen);
+  const port = Number(listen?.[2]);
+  if (!listen?.[1] || port > 65535) {
+    throw new OpenShellError(
+      'ERR_USAGE',
+      `--listen ${values.listen}: expected HOST:PORT, e.g. 127.0.0.1:3128`,
+    );
+  }
+  const stateDir = resolve(
+    values['state-dir'] ??
+      process.env['OPENSHELL_PROXY_STATE_DIR'] ??
+      join(homedir(), '.local/state/openshell/proxy'),
+  );
+  const warn = (message: string): void => {
+    process.stderr.write(`openshell-proxy: ${message}\n`);
+  };
+  const proxy = await createProxy(
+    {
+      stateDir,
+      listen: { host: listen[1], port },
+      resolveOverrides: values.resolve,
+      ...(values['upstream-ca']
+        ? { upstreamCaPem: readInput(values['upstream-ca'], '--upstream-ca') }
+        : {}),
+      ...(values.log ? { log: { path: resolve(values.log) } } : {}),
+    },
+    { warn },
+  );
+  let watcher: ReturnType<typeof watchPolicyFile> | null = null;
+  if (values.policy !== undefined) {
+    // Versions continue from the persisted one so a restart's first push is not "older".
+    let version = proxy.restored.find((a) => a.sandbox === STANDALONE.id)?.version ?? 0;
+    watcher = watchPolicyFile({
+      path: resolve(values.policy),
+      warn,
+      apply: (policy) => proxy.setSandbox({ ...STANDALONE, policy, version: ++version }),
+    });
+    await watcher.reload();
+  }
+  process.stdout.write(
+    `${JSON.stringify({ event: 'listening', address: `${proxy.address.host}:${proxy.address.port}`, caBundlePath: proxy.caBundlePath, caCertPath: proxy.caCertPath })}\n`,
+  );
+  const stop = (): void => {
+    watcher?.close();
+    proxy.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const e =
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    error.code.startsWith('ERR_PARSE_ARGS')
+      ? new OpenShellError('ERR_USAGE', `${error.message}\n\n${USAGE}`)
+      : toOpenShellError(error);
+  process.stderr.write(`openshell-proxy: ${e.message}\n`);
+  process.exit(exitCodeOf(e));
+});

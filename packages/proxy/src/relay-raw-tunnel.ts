@@ -1,0 +1,85 @@
+import type { Socket } from 'node:net';
+import type { CallerIdentity } from './caller/caller-resolver.js';
+import { toRawResponse, upstreamFailed } from './http/denial-bodies.js';
+import { formatAuthority } from './http/request-target.js';
+import type { ProxyContext } from './proxy-context.js';
+import type { DialTarget } from './ssrf/resolve-destination.js';
+import { dialTargets } from './upstream/dial.js';
+
+export interface TunnelTarget {
+  readonly sandboxId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly caller: CallerIdentity;
+  readonly targets: readonly DialTarget[];
+}
+
+export const CONNECT_ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+
+/**
+ * Joins two sockets in both directions. `pipe` carries a FIN across (half-close: the
+ * client may finish sending and still read the reply) and applies back-pressure, so a
+ * slow reader never makes the proxy buffer without bound. Idle on both sides closes both.
+ */
+export function spliceSockets(a: Socket, b: Socket, idleTimeoutMs: number): void {
+  const closeBoth = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', closeBoth);
+  b.on('error', closeBoth);
+  a.once('close', () => b.destroy());
+  b.once('close', () => a.destroy());
+  if (idleTimeoutMs > 0) {
+    a.setTimeout(idleTimeoutMs, closeBoth);
+    b.setTimeout(idleTimeoutMs, closeBoth);
+  }
+  a.pipe(b);
+  b.pipe(a);
+}
+
+/**
+ * Opaque tunnel for endpoints judged at L4 only (or `tls: skip`). The upstream is dialled
+ * before answering 200, so a dead upstream becomes a 502 rather than an empty tunnel.
+ */
+export function relayRawTunnel(
+  ctx: ProxyContext,
+  client: Socket,
+  head: Buffer,
+  t: TunnelTarget,
+): void {
+  let upstream: Socket | null = null;
+  const unregister = ctx.tunnels.add({
+    sandboxId: t.sandboxId,
+    host: t.host,
+    port: t.port,
+    caller: t.caller,
+    kind: 'raw',
+    close() {
+      client.destroy();
+      upstream?.destroy();
+    },
+  });
+  client.once('close', () => {
+    unregister();
+    upstream?.destroy();
+  });
+  dialTargets(ctx.dial, t.targets, ctx.limits.connectTimeoutMs).then(
+    (socket) => {
+      if (client.destroyed) {
+        socket.destroy();
+        return;
+      }
+      upstream = socket;
+      client.write(CONNECT_ESTABLISHED);
+      if (head.length > 0) socket.write(head);
+      spliceSockets(client, socket, ctx.limits.idleTimeoutMs);
+    },
+    (error: unknown) => {
+      ctx.metrics.inc('openshell_proxy_upstream_errors_total');
+      const detail = `cannot connect to ${formatAuthority(t.host, t.port)}: ${error instanceof Error ? error.message : String(error)}`;
+      if (!client.destroyed) client.end(toRawResponse(upstreamFailed(detail)));
+      unregister();
+    },
+  );
+}
