@@ -37,6 +37,8 @@ export default tseslint.config(
       // Tests read parsed JSON and snapshots; strict unsafe-* rules add noise without catching bugs there.
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },

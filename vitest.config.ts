@@ -15,6 +15,7 @@ export default defineConfig({
           root: `packages/${name}`,
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           passWithNoTests: true,
+          testTimeout: 30_000,
         },
       })),
       {

@@ -1,0 +1,1 @@
+export { BaseCommand, outputFlag, type OutputFormat } from './base-command.js';
