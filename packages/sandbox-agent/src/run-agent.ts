@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { credentials } from '@grpc/grpc-js';
+import { probeKernel } from '@openshell/native-enforcer';
+import { OpenShellError } from '@openshell/policy-schema';
+import type { AgentHello } from '@openshell/proto';
+import { connectGateway } from './connect-gateway.js';
+import { createEnforcedLauncher } from './create-enforced-launcher.js';
+import { createEventOutbox, type EventOutbox } from './event-outbox.js';
+import { createLogger, type Logger } from './logger.js';
+import type { AgentArgs } from './parse-agent-args.js';
+import { createPolicyState } from './policy-state.js';
+import { toProbeSummary } from './probe-summary.js';
+import type { ProcessExit } from './process-launcher.js';
+import { readSpecFile, type SpecFile } from './read-spec-file.js';
+import { readToken } from './read-token.js';
+import { serveControlSocket } from './serve-control-socket.js';
+import { createSessionEngine, type SessionEngine } from './session-engine.js';
+
+/** How long sessions get between SIGTERM and SIGKILL when the agent itself stops. */
+const STOP_GRACE_MS = 5000;
+
+function readAgentVersion(): string {
+  const raw: unknown = JSON.parse(
+    readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+  );
+  const version = (raw as { version?: unknown }).version;
+  return typeof version === 'string' ? version : '0.0.0';
+}
+
+/** The agent's own exit code for how the main process ended (shell convention for signals). */
+function toAgentExitCode(exit: ProcessExit | undefined): number {
+  if (exit === undefined) return 0;
+  if (exit.signal !== null) return 128 + (constants.signals[exit.signal] ?? 0);
+  return exit.code ?? 0;
+}
+
+interface Transport {
+  close(): Promise<void>;
+}
+
+async function startTransport(
+  args: AgentArgs,
+  spec: SpecFile | undefined,
+  engine: SessionEngine,
+  outbox: EventOutbox,
+  hello: () => AgentHello,
+  log: Logger,
+): Promise<Transport> {
+  if (args.mode === 'file') {
+    if (spec === undefined)
+      throw new OpenShellError('ERR_INTERNAL', 'file mode without a spec file');
+    const channel = { send: (event: unknown) => log('local event', { event }) };
+    engine.handle({ payload: { $case: 'spec', value: spec.process } }, channel);
+    return serveControlSocket({ path: args.controlSocket, engine, outbox, hello, log });
+  }
+  const token = readToken(args.token);
+  const channelCredentials =
+    args.gatewayCa === undefined
+      ? credentials.createInsecure()
+      : credentials.createSsl(readFileSync(args.gatewayCa));
+  const connection = connectGateway({
+    target: args.target,
+    credentials: channelCredentials,
+    token,
+    engine,
+    outbox,
+    hello,
+    log,
+  });
+  return { close: () => connection.close() };
+}
+
+/**
+ * Runs the sandbox agent until a Shutdown command or SIGTERM/SIGINT (forwarded to the main
+ * process first) ends it; resolves with the exit code for the agent process.
+ */
+export async function runAgent(args: AgentArgs, log: Logger = createLogger()): Promise<number> {
+  const spec = args.mode === 'file' ? readSpecFile(args.specFile) : undefined;
+  const sandboxId = args.mode === 'file' ? (spec?.sandboxId ?? 'local') : args.sandboxId;
+  const policy = createPolicyState();
+  const launcher = createEnforcedLauncher({
+    policy: () => policy.current(),
+    sandboxUid: args.sandboxUid,
+    sandboxGid: args.sandboxGid,
+    workdir: args.sandbox.home,
+    extraReadOnly: args.sandbox.caBundle === undefined ? [] : [args.sandbox.caBundle],
+  });
+  const outbox = createEventOutbox(log);
+  let finish: (code: number) => void = () => undefined;
+  const exitCode = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const engine = createSessionEngine({
+    launcher,
+    config: args.sandbox,
+    policy,
+    sandboxId,
+    broadcast: (event, options) => outbox.broadcast(event, options),
+    log,
+    agentPid: process.pid,
+    onShutdown: () => void exitCodeOfMain(engine).then(finish),
+  });
+  if (spec !== undefined) {
+    const ack = policy.apply({ version: 1, hash: '', yaml: spec.policyYaml }, sandboxId);
+    if (!ack.ok)
+      throw new OpenShellError(
+        'ERR_POLICY_INVALID',
+        `the spec file's policy was refused: ${ack.error ?? ''}`,
+      );
+  }
+  const probe = toProbeSummary(await probeKernel());
+  for (const gap of probe.unenforced) log('NOT ENFORCED on this host', { gap });
+  const agentVersion = readAgentVersion();
+  const hello = (): AgentHello => {
+    const { mainPid, policyVersion } = engine.status();
+    return {
+      sandboxId,
+      agentVersion,
+      probe,
+      ...(mainPid === undefined ? {} : { mainPid }),
+      ...(policyVersion === undefined ? {} : { policyVersion }),
+    };
+  };
+  const transport = await startTransport(args, spec, engine, outbox, hello, log);
+  installSignalForwarding(engine, log, finish);
+  const code = await exitCode;
+  await transport.close();
+  return code;
+}
+
+async function exitCodeOfMain(engine: SessionEngine): Promise<number> {
+  const exited = engine.mainExited();
+  return toAgentExitCode(exited === undefined ? undefined : await exited);
+}
+
+/**
+ * SIGTERM/SIGINT go to the main process (the agent sits where a container's init would);
+ * once it has exited, the remaining sessions are stopped and the agent exits with its code.
+ */
+function installSignalForwarding(
+  engine: SessionEngine,
+  log: Logger,
+  finish: (code: number) => void,
+): void {
+  let stopping = false;
+  function onSignal(signal: NodeJS.Signals): void {
+    const forwarded = engine.signalMain(signal);
+    log('signal received', { signal, forwardedToMain: forwarded });
+    if (stopping) return;
+    stopping = true;
+    const mainDone = engine.mainExited() ?? Promise.resolve(undefined);
+    void mainDone
+      .then(() => engine.shutdown(STOP_GRACE_MS))
+      .then(() => exitCodeOfMain(engine))
+      .then(finish);
+  }
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
