@@ -21,7 +21,7 @@ export function runCli(
       { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 30_000 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
-          reject(error as Error);
+          reject(new Error(`cannot run openshell: ${error.message}`, { cause: error }));
           return;
         }
         resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
