@@ -10,6 +10,7 @@ const BENCHES = [
   'policy-schema-parse',
   'launcher-overhead',
   'sandbox-start',
+  'sandbox-runtime',
   'agent-exec',
   'proxy',
 ];

@@ -24,3 +24,12 @@ export {
   type HostCheckStatus,
   type HostReport,
 } from './host-check/check-host.js';
+export {
+  planFirstContact,
+  startSandboxRuntime,
+  type AgentInstall,
+  type FirstContact,
+  type SandboxRuntime,
+  type SandboxRuntimeOptions,
+  type SupervisorEndpoint,
+} from './runtime/start-sandbox-runtime.js';

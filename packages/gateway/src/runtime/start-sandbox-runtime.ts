@@ -1,0 +1,142 @@
+import { posix } from 'node:path';
+import {
+  DEFAULT_POLICY,
+  OpenShellError,
+  hashPolicy,
+  policyToYaml,
+  type Policy,
+} from '@openshell/policy-schema';
+import type {
+  ComputeDriver,
+  SandboxHandle,
+  SandboxLimits,
+  TcpEndpoint,
+} from '../drivers/compute-driver.js';
+
+/**
+ * Where the built sandbox-agent lives on the host. `root` is bound read-only at
+ * `/run/openshell/agent`; `entry` is bin.js relative to it. The root must contain everything
+ * the agent resolves relative to its own files: its node_modules (pnpm links them with
+ * relative symlinks, so a workspace root works as-is), the native launcher
+ * (`@openshell/native-enforcer/native/build/openshell-launcher`) and the pty helper
+ * (`native/build/openshell-pty-exec` of the agent package).
+ */
+export interface AgentInstall {
+  readonly root: string;
+  readonly entry: string;
+}
+
+/** The gateway's supervisor endpoint as the agent dials it: always TLS, always an IPv4 address. */
+export interface SupervisorEndpoint {
+  readonly address: string;
+  readonly port: number;
+  /** Host directory holding `ca.pem` (the CA the agent trusts for this endpoint); no keys. */
+  readonly caDir: string;
+}
+
+/** Everything needed to start one sandbox with the real agent and launcher. */
+export interface SandboxRuntimeOptions {
+  readonly driver: ComputeDriver;
+  readonly id: string;
+  /** Default: DEFAULT_POLICY. Its static sections fix the sandbox's filesystem view. */
+  readonly policy?: Policy;
+  readonly supervisor: SupervisorEndpoint;
+  /** The only TCP destination for sandboxed processes; also their HTTP(S)_PROXY. */
+  readonly proxy: { readonly address: string; readonly port: number };
+  /** Per-sandbox secret; reaches the agent on fd 3, never argv or env. */
+  readonly token: string;
+  /** Argv of the main process, started by the agent once the supervisor sends it. */
+  readonly main: readonly string[];
+  readonly agent: AgentInstall;
+  readonly limits?: SandboxLimits;
+  /** Node inside the sandbox (under /usr, which every policy's base system includes). */
+  readonly nodePath?: string;
+}
+
+/** What the supervisor answers an agent's first hello with: policy version 1, then `main`. */
+export interface FirstContact {
+  readonly policy: Policy;
+  readonly policyYaml: string;
+  readonly policyHash: string;
+  readonly main: readonly string[];
+}
+
+/** A started sandbox plus its first contact. */
+export interface SandboxRuntime extends FirstContact {
+  readonly handle: SandboxHandle;
+}
+
+const AGENT_MOUNT = '/run/openshell/agent';
+const CA_MOUNT = '/run/openshell/gateway-ca';
+
+/**
+ * The sandbox uid is the driver's choice (one host uid per lease) and is known only inside,
+ * as OPENSHELL_SANDBOX_UID/GID; `sh` turns it into the agent's flags and then execs node, so
+ * the agent is still the process right under bubblewrap's init.
+ */
+const AGENT_WRAPPER =
+  'exec "$@" --sandbox-uid "$OPENSHELL_SANDBOX_UID" --sandbox-gid "$OPENSHELL_SANDBOX_GID"';
+
+/**
+ * The supervisor's answer to a sandbox's first hello. Known before the sandbox exists, so a
+ * supervisor can register it before the agent (which dials at once) says hello.
+ */
+export function planFirstContact(policy: Policy, main: readonly string[]): FirstContact {
+  return { policy, policyYaml: policyToYaml(policy), policyHash: hashPolicy(policy), main };
+}
+
+/**
+ * Creates a sandbox whose first process is the sandbox-agent in gateway mode (TLS to the
+ * supervisor endpoint, token on fd 3); the agent then starts every process through the native
+ * launcher as the sandbox's host uid. The caller's supervisor must answer hello with the
+ * returned first contact (see planFirstContact).
+ *
+ * @example
+ * const runtime = await startSandboxRuntime({ driver, id: 'demo', supervisor, proxy, token, main: ['bash'], agent });
+ */
+export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promise<SandboxRuntime> {
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const entry = posix.normalize(options.agent.entry);
+  if (posix.isAbsolute(entry) || entry.startsWith('..')) {
+    throw new OpenShellError(
+      'ERR_USAGE',
+      `agent entry "${options.agent.entry}" must be a path inside the agent root ${options.agent.root}`,
+    );
+  }
+  const { supervisor, proxy } = options;
+  const endpoint: TcpEndpoint = { address: supervisor.address, port: supervisor.port };
+  const command = [
+    '/bin/sh',
+    '-c',
+    AGENT_WRAPPER,
+    'openshell-agent',
+    options.nodePath ?? '/usr/bin/node',
+    posix.join(AGENT_MOUNT, entry),
+    '--gateway',
+    `${supervisor.address}:${String(supervisor.port)}`,
+    '--gateway-ca',
+    `${CA_MOUNT}/ca.pem`,
+    '--sandbox-id',
+    options.id,
+    '--token-fd',
+    '3',
+    '--home',
+    '/sandbox',
+    '--proxy-url',
+    `http://${proxy.address}:${String(proxy.port)}`,
+  ];
+  const handle = await options.driver.create({
+    id: options.id,
+    filesystem: policy.filesystem_policy,
+    proxy: { address: proxy.address, port: proxy.port },
+    supervisor: endpoint,
+    command,
+    token: options.token,
+    runBinds: [
+      { name: 'agent', source: options.agent.root },
+      { name: 'gateway-ca', source: supervisor.caDir },
+    ],
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
+  return { handle, ...planFirstContact(policy, options.main) };
+}
