@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OpenShellError, exitCodeOf, toOpenShellError } from '@openshell/policy-schema';
 import { createProxy } from './create-proxy.js';
+import { parseInferenceRoutesFile } from './standalone/read-inference-routes.js';
 import { watchPolicyFile } from './standalone/watch-policy-file.js';
 
 const USAGE = `Usage: openshell-proxy [options]
@@ -16,6 +17,11 @@ const USAGE = `Usage: openshell-proxy [options]
   --resolve HOST:PORT=ADDR:PORT   static resolve override, repeatable (trusted: no SSRF checks)
   --upstream-ca FILE        extra CA (PEM) trusted for upstream TLS
   --log FILE                JSON-lines decision log (rotated at 10 MiB, 3 kept)
+  --upstream-proxy URL      chain allowed connections through http://HOST:PORT (CONNECT by
+                            name; credentials in the URL are visible in ps: prefer
+                            $OPENSHELL_UPSTREAM_PROXY for those)
+  --inference-routes FILE   JSON list of inference routes for inference.local (read at start;
+                            "apiKeyEnv": "VAR" takes a key from the environment)
   -h, --help                show this help
 
 On start, one JSON line with the bound address and CA paths is printed on stdout.`;
@@ -45,6 +51,8 @@ async function main(argv: readonly string[]): Promise<void> {
       resolve: { type: 'string', multiple: true, default: [] },
       'upstream-ca': { type: 'string' },
       log: { type: 'string' },
+      'upstream-proxy': { type: 'string' },
+      'inference-routes': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -70,6 +78,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const warn = (message: string): void => {
     process.stderr.write(`openshell-proxy: ${message}\n`);
   };
+  const upstreamProxy = values['upstream-proxy'] ?? process.env['OPENSHELL_UPSTREAM_PROXY'];
+  const routesFile = values['inference-routes'];
+  const routes =
+    routesFile === undefined
+      ? undefined
+      : parseInferenceRoutesFile(
+          readInput(routesFile, '--inference-routes'),
+          routesFile,
+          process.env,
+        );
   const proxy = await createProxy(
     {
       stateDir,
@@ -79,9 +97,18 @@ async function main(argv: readonly string[]): Promise<void> {
         ? { upstreamCaPem: readInput(values['upstream-ca'], '--upstream-ca') }
         : {}),
       ...(values.log ? { log: { path: resolve(values.log) } } : {}),
+      ...(upstreamProxy ? { upstreamProxy } : {}),
     },
     { warn },
   );
+  if (routes) {
+    try {
+      proxy.setInferenceRoutes(routes);
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
+  }
   let watcher: ReturnType<typeof watchPolicyFile> | null = null;
   if (values.policy !== undefined) {
     // Versions continue from the persisted one so a restart's first push is not "older".

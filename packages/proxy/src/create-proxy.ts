@@ -11,6 +11,9 @@ import { createMetrics } from './events/metrics.js';
 import { handleConnect } from './handle-connect.js';
 import { handleRequest } from './handle-request.js';
 import { handleUpgrade } from './handle-upgrade.js';
+import { serveInferenceServerRequest } from './inference/handle-inference.js';
+import { createInferenceRouter } from './inference/inference-router.js';
+import type { InferenceRoute } from './inference/inference-routes.js';
 import { badRequest, toRawResponse } from './http/denial-bodies.js';
 import type { ClientConnection, ProxyContext, ProxyLimits } from './proxy-context.js';
 import { createPolicyStore } from './sandbox/policy-store.js';
@@ -26,6 +29,12 @@ import { loadOrCreateCertificateAuthority } from './tls/certificate-authority.js
 import { createLeafCertificates } from './tls/leaf-certificates.js';
 import { readSystemRoots } from './tls/system-roots.js';
 import { createTunnelRegistry } from './tunnel-registry.js';
+import {
+  createChainedConnector,
+  createDirectConnector,
+  parseUpstreamProxyUrl,
+  type UpstreamProxy,
+} from './upstream/connect-upstream.js';
 import { dialTcp, type Dialer } from './upstream/dial.js';
 import { ForwardAgent } from './upstream/upstream-agents.js';
 
@@ -54,6 +63,15 @@ export interface ProxyOptions {
   readonly maxHeaderBytes?: number;
   /** Largest body buffered for credential rewriting (413 beyond). Default 256 KiB. */
   readonly maxBodyRewriteBytes?: number;
+  /**
+   * Operator's HTTP proxy (`http://host:port`, or parsed) that admitted connections are
+   * chained through with CONNECT by name, after our decision and the name's SSRF checks.
+   */
+  readonly upstreamProxy?: string | UpstreamProxy;
+  /** Largest request body inference.local accepts (buffered to scan and rewrite). Default 32 MiB. */
+  readonly maxInferenceBodyBytes?: number;
+  /** Time budget per request for custom sensitivity patterns (then they count as matched). Default 250 ms. */
+  readonly sensitivityPatternTimeoutMs?: number;
 }
 
 /** Collaborators, injectable so tests and the gateway can supply their own. */
@@ -80,6 +98,11 @@ export interface Proxy {
   readonly restored: readonly PolicyAck[];
   /** Applies a sandbox's policy (hot reload); resolves with the ack, also given to `deps.onAck`. */
   setSandbox(config: SandboxConfig): Promise<PolicyAck>;
+  /**
+   * Replaces the inference routes (the gateway's full set). Throws ERR_USAGE naming the
+   * bad route and keeps the previous set. Keys stay in memory only; the next request uses them.
+   */
+  setInferenceRoutes(routes: readonly InferenceRoute[]): void;
   /** Forgets a sandbox and closes its tunnels; false if it was unknown. */
   removeSandbox(id: string): Promise<boolean>;
   /** Prometheus text exposition of the proxy's counters. */
@@ -95,6 +118,8 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   maxHeaderBytes: 16 * 1024,
   maxBodyRewriteBytes: 256 * 1024,
+  maxInferenceBodyBytes: 32 * 1024 * 1024,
+  sensitivityPatternTimeoutMs: 250,
 } as const;
 
 function clientErrorStatus(code: unknown): { status: number; reason: string } {
@@ -124,7 +149,13 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     maxBodyRewriteBytes: options.maxBodyRewriteBytes ?? DEFAULTS.maxBodyRewriteBytes,
+    maxInferenceBodyBytes: options.maxInferenceBodyBytes ?? DEFAULTS.maxInferenceBodyBytes,
   };
+  // Parsed before anything is created, so a bad URL fails start-up without side effects.
+  const upstreamProxy =
+    typeof options.upstreamProxy === 'string'
+      ? parseUpstreamProxyUrl(options.upstreamProxy)
+      : options.upstreamProxy;
   const overrides = (options.resolveOverrides ?? []).map((o) =>
     typeof o === 'string' ? parseResolveOverride(o) : o,
   );
@@ -147,7 +178,10 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
     metrics.set('openshell_proxy_tunnels_active', { sandbox }, count),
   );
   const dial = deps.dial ?? dialTcp;
-  const callerResolver = deps.callerResolver ?? createProcCallerResolver();
+  const connectUpstream = upstreamProxy
+    ? createChainedConnector(upstreamProxy, dial, limits.connectTimeoutMs)
+    : createDirectConnector(dial, limits.connectTimeoutMs);
+  const callerResolver = deps.callerResolver ?? createProcCallerResolver({ warn });
   const serverOptions = {
     maxHeaderSize: options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
@@ -156,8 +190,13 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
     noDelay: true,
   };
   const innerServer = createServer(serverOptions);
+  const inferenceServer = createServer(serverOptions);
   // Tunnelled connections are not tracked by the listener's header timer: inactivity closes them.
   innerServer.timeout = limits.idleTimeoutMs;
+  inferenceServer.timeout = limits.idleTimeoutMs;
+  const upstreamSecureContext = createSecureContext({
+    ca: options.upstreamCaPem ? [systemRoots, options.upstreamCaPem] : systemRoots,
+  });
   const ctx: ProxyContext = {
     limits,
     registry,
@@ -167,16 +206,22 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
     destinations: {
       resolveHost: deps.resolveHost ?? lookupHost,
       overrides: createOverrideTable(overrides),
+      upstreamResolves: upstreamProxy !== undefined,
     },
     leaves: createLeafCertificates(ca),
-    upstreamSecureContext: createSecureContext({
-      ca: options.upstreamCaPem ? [systemRoots, options.upstreamCaPem] : systemRoots,
-    }),
-    dial,
-    forwardAgent: new ForwardAgent(dial),
+    upstreamSecureContext,
+    connectUpstream,
+    forwardAgent: new ForwardAgent(connectUpstream, false),
+    forwardByNameAgent: new ForwardAgent(connectUpstream, true),
     innerServer,
     clients: new WeakMap(),
     intercepted: new WeakMap(),
+    inference: createInferenceRouter({
+      secureContext: upstreamSecureContext,
+      patternTimeoutMs: options.sensitivityPatternTimeoutMs ?? DEFAULTS.sensitivityPatternTimeoutMs,
+    }),
+    inferenceServer,
+    inferenceClients: new WeakMap(),
     warn,
   };
   const control = createSandboxControl({
@@ -227,6 +272,12 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
   for (const s of [server, innerServer]) {
     s.on('request', (req, res) => handleRequest(ctx, req, res));
     s.on('upgrade', (req, socket: Duplex, head: Buffer) => handleUpgrade(ctx, req, socket, head));
+  }
+  inferenceServer.on('request', (req, res) => serveInferenceServerRequest(ctx, req, res));
+  inferenceServer.on('upgrade', (_req, socket: Duplex) => {
+    socket.end(toRawResponse(badRequest('inference.local does not accept protocol upgrades')));
+  });
+  for (const s of [server, innerServer, inferenceServer]) {
     s.on('clientError', function onClientError(error: NodeJS.ErrnoException, socket: Duplex) {
       if (error.code === 'ECONNRESET' || !socket.writable) {
         socket.destroy();
@@ -244,9 +295,11 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
   server.on('connect', (req, socket: Duplex, head: Buffer) =>
     handleConnect(ctx, req, socket, head),
   );
-  innerServer.on('connect', (_req, socket: Duplex) => {
-    socket.end(toRawResponse(badRequest('CONNECT inside a tunnel is not supported')));
-  });
+  for (const s of [innerServer, inferenceServer]) {
+    s.on('connect', (_req, socket: Duplex) => {
+      socket.end(toRawResponse(badRequest('CONNECT inside a tunnel is not supported')));
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -268,6 +321,7 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
     caCertPem: ca.certPem,
     restored,
     setSandbox: (config) => control.setSandbox(config),
+    setInferenceRoutes: (routes) => ctx.inference.setRoutes(routes),
     removeSandbox: (id) => control.removeSandbox(id),
     metrics() {
       metrics.set('openshell_proxy_leaf_certificates', {}, ctx.leaves.size);
@@ -278,7 +332,12 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       innerServer.closeAllConnections();
+      inferenceServer.closeAllConnections();
+      ctx.inference.destroy();
+      // Only the resolver made here is ours to stop (its sock_diag helper process).
+      if (!deps.callerResolver) callerResolver.close?.();
       ctx.forwardAgent.destroy();
+      ctx.forwardByNameAgent.destroy();
       await closed;
       log?.close();
     },

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { decide } from '@openshell/policy-schema';
+import type { CallerIdentity } from './caller/caller-resolver.js';
 import type { DecisionInput } from './events/decision-recorder.js';
 import {
   badRequest,
@@ -13,6 +14,8 @@ import {
   type ProxyResponse,
 } from './http/denial-bodies.js';
 import { parseAuthority } from './http/request-target.js';
+import { INFERENCE_HOST } from './inference/handle-inference.js';
+import { serveInferenceTunnel } from './inference/serve-inference-tunnel.js';
 import { interceptTunnel } from './intercept-tunnel.js';
 import type { ProxyContext } from './proxy-context.js';
 import { relayRawTunnel } from './relay-raw-tunnel.js';
@@ -94,6 +97,12 @@ async function runConnect(
     return;
   }
   const versioned = { sandboxId, policyVersion: sandbox.version };
+  if (host === INFERENCE_HOST) {
+    // Served by the proxy, never dialled, whatever network_policies say; the inference
+    // section decides each request inside. No caller identity is needed for that.
+    connectInference(ctx, socket, head, { sandboxId, caller, port }, record);
+    return;
+  }
   if (!caller) {
     record({
       ...versioned,
@@ -172,4 +181,40 @@ async function runConnect(
   } else {
     relayRawTunnel(ctx, socket, head, tunnel);
   }
+}
+
+/** CONNECT inference.local: 443 (TLS) or 80 (plain), counted against the tunnel cap. */
+function connectInference(
+  ctx: ProxyContext,
+  socket: Socket,
+  head: Buffer,
+  t: { sandboxId: string; caller: CallerIdentity | null; port: number },
+  record: (input: Omit<DecisionInput, 'host' | 'port' | 'method'>) => void,
+): void {
+  const versioned = {
+    sandboxId: t.sandboxId,
+    policyVersion: ctx.registry.get(t.sandboxId)?.version ?? null,
+    caller: t.caller,
+  };
+  if (t.port !== 443 && t.port !== 80) {
+    record({
+      ...versioned,
+      action: 'deny',
+      outcome: 'inference_path_denied',
+      reason: `${INFERENCE_HOST} is served on ports 443 and 80 only`,
+    });
+    refuse(socket, l4Denied('CONNECT', INFERENCE_HOST, t.port));
+    return;
+  }
+  if (ctx.tunnels.count(t.sandboxId) >= ctx.limits.maxTunnelsPerSandbox) {
+    record({
+      ...versioned,
+      action: 'deny',
+      outcome: 'tunnel_limit',
+      reason: `sandbox ${t.sandboxId} reached ${ctx.limits.maxTunnelsPerSandbox} concurrent tunnels`,
+    });
+    refuse(socket, tunnelLimit(t.sandboxId, ctx.limits.maxTunnelsPerSandbox));
+    return;
+  }
+  serveInferenceTunnel(ctx, socket, head, t);
 }

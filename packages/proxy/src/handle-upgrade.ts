@@ -5,7 +5,6 @@ import { badRequest, toRawResponse, upstreamFailed } from './http/denial-bodies.
 import { evaluateRequest } from './evaluate-request.js';
 import type { ProxyContext } from './proxy-context.js';
 import { spliceSockets } from './relay-raw-tunnel.js';
-import { dialTargets } from './upstream/dial.js';
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -54,6 +53,8 @@ function relayAfterHandshake(client: Socket, upstream: Socket, idleTimeoutMs: nu
   upstream.on('data', onData);
   upstream.once('close', () => client.destroy());
   upstream.on('error', () => client.destroy());
+  // Sockets through an upstream proxy arrive paused; adding a 'data' listener alone would not start them.
+  upstream.resume();
 }
 
 /** WebSocket (and other Upgrade) requests: decided like any request, then relayed raw after 101. */
@@ -92,8 +93,12 @@ async function serveUpgrade(
   try {
     upstream =
       plan.upstream.kind === 'tunnel'
-        ? (plan.upstream.conn.dialUpstream() as Socket)
-        : await dialTargets(ctx.dial, plan.upstream.targets, ctx.limits.connectTimeoutMs);
+        ? ((await plan.upstream.conn.dialUpstream()) as Socket)
+        : await ctx.connectUpstream({
+            host: plan.host,
+            port: plan.port,
+            targets: plan.upstream.targets,
+          });
   } catch (error) {
     ctx.metrics.inc('openshell_proxy_upstream_errors_total');
     socket.end(

@@ -12,3 +12,5 @@ export type { DecisionEvent, DecisionOutcome, DecisionSink } from './events/deci
 export type { HostResolver, ResolvedAddress, DialTarget } from './ssrf/resolve-destination.js';
 export { parseResolveOverride, type ResolveOverride } from './ssrf/resolve-overrides.js';
 export type { Dialer } from './upstream/dial.js';
+export type { UpstreamProxy } from './upstream/connect-upstream.js';
+export type { InferenceRoute, InferenceApiShape } from './inference/inference-routes.js';

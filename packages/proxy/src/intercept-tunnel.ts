@@ -13,11 +13,12 @@ export interface InterceptTarget extends TunnelTarget {
 }
 
 /** TLS record type 22 (handshake): the first byte of every ClientHello (RFC 8446 §5.1). */
-const TLS_HANDSHAKE = 0x16;
+export const TLS_HANDSHAKE = 0x16;
 /** An HTTP/1 request starts with a method token: upper-case letters. */
-const HTTP_METHOD_START = /^[A-Z]{3,16} /;
+export const HTTP_METHOD_START = /^[A-Z]{3,16} /;
 
-function readFirstChunk(socket: Socket): Promise<Buffer | null> {
+/** Resolves with the first bytes the client sends (null if it closes first). */
+export function readFirstChunk(socket: Socket): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const done = (chunk: Buffer | null): void => {
       socket.off('readable', onReadable);
@@ -57,39 +58,38 @@ export function interceptTunnel(
   head: Buffer,
   t: InterceptTarget,
 ): void {
-  const firstTarget = t.targets[0];
-  if (!firstTarget) {
-    client.destroy();
-    return;
-  }
   client.write(CONNECT_ESTABLISHED);
-  const dialTcp = (): Socket => {
-    const socket = quiet(ctx.dial(firstTarget));
-    socket.setNoDelay(true);
-    return socket;
+  const openTcp = (): Promise<Socket> => ctx.connectUpstream(t).then(quiet);
+  const firstTcp = openTcp();
+  // A failed first connection is replaced by a fresh one when a request needs it.
+  firstTcp.catch(() => undefined);
+  const destroyFirst = (): void => {
+    firstTcp.then(
+      (s) => s.destroy(),
+      () => undefined,
+    );
   };
-  const firstTcp = dialTcp();
   const leaf = ctx.leaves.contextFor(t.host);
   // Minting failures surface below when the leaf is awaited.
   leaf.catch(() => undefined);
   let agent: TunnelAgent | null = null;
   const closeAll = (): void => {
     client.destroy();
-    firstTcp.destroy();
+    destroyFirst();
     agent?.destroy();
   };
   const unregister = ctx.tunnels.add({ ...t, kind: 'intercepted', close: closeAll });
   client.once('close', () => {
     unregister();
-    firstTcp.destroy();
+    destroyFirst();
     agent?.destroy();
   });
   if (head.length > 0) client.unshift(head);
 
   const connectionFor = (
     tls: boolean,
-    first: Duplex,
-    dialUpstream: () => Duplex,
+    first: Promise<Duplex>,
+    dialUpstream: () => Promise<Duplex>,
   ): InterceptedConnection => {
     agent = new TunnelAgent(first, dialUpstream);
     return {
@@ -113,7 +113,10 @@ export function interceptTunnel(
     client.unshift(chunk);
     if (chunk[0] === TLS_HANDSHAKE) {
       const tlsOptions = { secureContext: ctx.upstreamSecureContext, host: t.host };
-      const upstream = quiet(startUpstreamTls(firstTcp, tlsOptions));
+      const openTls = (tcp: Promise<Socket>): Promise<Duplex> =>
+        tcp.then((socket) => quiet(startUpstreamTls(socket, tlsOptions)));
+      const upstream = openTls(firstTcp);
+      upstream.catch(() => undefined);
       let context: SecureContext;
       try {
         context = await leaf;
@@ -123,9 +126,7 @@ export function interceptTunnel(
       }
       if (client.destroyed) return closeAll();
       // Built before the TLSSocket: the buffered ClientHello may run SNICallback synchronously.
-      const conn = connectionFor(true, upstream, () =>
-        quiet(startUpstreamTls(dialTcp(), tlsOptions)),
-      );
+      const conn = connectionFor(true, upstream, () => openTls(openTcp()));
       const tlsSocket = new TLSSocket(client, {
         isServer: true,
         secureContext: context,
@@ -142,7 +143,7 @@ export function interceptTunnel(
       return serve(tlsSocket, conn);
     }
     if (HTTP_METHOD_START.test(chunk.subarray(0, 18).toString('latin1'))) {
-      return serve(client, connectionFor(false, firstTcp, dialTcp));
+      return serve(client, connectionFor(false, firstTcp, openTcp));
     }
     if (t.requireL7) {
       ctx.recorder.record({
@@ -161,10 +162,14 @@ export function interceptTunnel(
       return closeAll();
     }
     // Credentials are bound to this host but the protocol is opaque: nothing to rewrite, relay.
-    if (firstTcp.destroyed) return closeAll();
-    if (firstTcp.connecting)
-      firstTcp.once('connect', () => spliceSockets(client, firstTcp, ctx.limits.idleTimeoutMs));
-    else spliceSockets(client, firstTcp, ctx.limits.idleTimeoutMs);
+    let upstreamTcp: Socket;
+    try {
+      upstreamTcp = await firstTcp;
+    } catch {
+      return closeAll();
+    }
+    if (upstreamTcp.destroyed || client.destroyed) return closeAll();
+    spliceSockets(client, upstreamTcp, ctx.limits.idleTimeoutMs);
     return undefined;
   };
 

@@ -7,9 +7,11 @@ import type { DecisionRecorder } from './events/decision-recorder.js';
 import type { Metrics } from './events/metrics.js';
 import type { SandboxRegistry } from './sandbox/sandbox-registry.js';
 import type { DestinationDeps } from './ssrf/resolve-destination.js';
+import type { InferenceClient } from './inference/handle-inference.js';
+import type { InferenceRouter } from './inference/inference-router.js';
 import type { LeafCertificates } from './tls/leaf-certificates.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
-import type { Dialer } from './upstream/dial.js';
+import type { UpstreamConnector } from './upstream/connect-upstream.js';
 import type { ForwardAgent, TunnelAgent } from './upstream/upstream-agents.js';
 
 /** Limits and timeouts after defaults are applied. */
@@ -19,6 +21,7 @@ export interface ProxyLimits {
   readonly idleTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly maxBodyRewriteBytes: number;
+  readonly maxInferenceBodyBytes: number;
 }
 
 /** One accepted client TCP connection. Identity is resolved once, at accept time. */
@@ -39,7 +42,7 @@ export interface InterceptedConnection {
   sniMismatch: string | null;
   readonly agent: TunnelAgent;
   /** A fresh upstream connection (TLS when the tunnel is TLS) for a WebSocket upgrade. */
-  readonly dialUpstream: () => Duplex;
+  readonly dialUpstream: () => Promise<Duplex>;
 }
 
 /** Everything the request handlers share; built once by createProxy. */
@@ -52,12 +55,21 @@ export interface ProxyContext {
   readonly destinations: DestinationDeps;
   readonly leaves: LeafCertificates;
   readonly upstreamSecureContext: SecureContext;
-  readonly dial: Dialer;
+  /** Opens admitted connections: to the validated addresses, or through the upstream proxy. */
+  readonly connectUpstream: UpstreamConnector;
+  /** Forward-form requests to validated addresses. */
   readonly forwardAgent: ForwardAgent;
+  /** Forward-form requests by name through the upstream proxy (fails closed without one). */
+  readonly forwardByNameAgent: ForwardAgent;
   /** Parses HTTP inside intercepted tunnels; its sockets are registered with `intercepted`. */
   readonly innerServer: Server;
   readonly clients: WeakMap<Socket | Duplex, ClientConnection>;
   readonly intercepted: WeakMap<Socket | Duplex, InterceptedConnection>;
+  /** Routes and pools of the inference router (inference.local). */
+  readonly inference: InferenceRouter;
+  /** Parses HTTP inside inference.local tunnels; its sockets are registered with `inferenceClients`. */
+  readonly inferenceServer: Server;
+  readonly inferenceClients: WeakMap<Socket | Duplex, InferenceClient>;
   /** Operational diagnostics (stderr in the bin). */
   readonly warn: (message: string) => void;
 }

@@ -4,7 +4,6 @@ import { toRawResponse, upstreamFailed } from './http/denial-bodies.js';
 import { formatAuthority } from './http/request-target.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { DialTarget } from './ssrf/resolve-destination.js';
-import { dialTargets } from './upstream/dial.js';
 
 export interface TunnelTarget {
   readonly sandboxId: string;
@@ -40,7 +39,8 @@ export function spliceSockets(a: Socket, b: Socket, idleTimeoutMs: number): void
 
 /**
  * Opaque tunnel for endpoints judged at L4 only (or `tls: skip`). The upstream is dialled
- * before answering 200, so a dead upstream becomes a 502 rather than an empty tunnel.
+ * (or the upstream proxy's CONNECT answered) before answering 200, so a dead upstream or a
+ * refusing upstream proxy becomes a 502 rather than an empty tunnel.
  */
 export function relayRawTunnel(
   ctx: ProxyContext,
@@ -64,7 +64,7 @@ export function relayRawTunnel(
     unregister();
     upstream?.destroy();
   });
-  dialTargets(ctx.dial, t.targets, ctx.limits.connectTimeoutMs).then(
+  ctx.connectUpstream(t).then(
     (socket) => {
       if (client.destroyed) {
         socket.destroy();

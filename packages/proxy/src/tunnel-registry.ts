@@ -5,9 +5,13 @@ export interface Tunnel {
   readonly sandboxId: string;
   readonly host: string;
   readonly port: number;
-  readonly caller: CallerIdentity;
-  /** `raw`: opaque bytes, judged only at L4, so a reload must re-check it. */
-  readonly kind: 'raw' | 'intercepted';
+  /** Null only for inference tunnels, which need no caller identity. */
+  readonly caller: CallerIdentity | null;
+  /**
+   * `raw`: opaque bytes, judged only at L4, so a reload must re-check it. `inference`:
+   * served by the proxy itself (inference.local); every request is decided on its own.
+   */
+  readonly kind: 'raw' | 'intercepted' | 'inference';
   /** Closes both legs. */
   close(): void;
 }

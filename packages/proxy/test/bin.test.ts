@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { curl, run } from './helpers/clients.js';
+import { startFakeModelServer } from './helpers/fake-model-servers.js';
 import {
   createTestCertificate,
   startHttpsUpstream,
@@ -35,10 +36,13 @@ let upstream: Upstream;
 let upstreamCa: string;
 let policyFile: string;
 
-function startBin(args: readonly string[]): Promise<Running> {
+function startBin(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
   if (!existsSync(BIN))
     throw new Error(`${BIN} is missing: run "pnpm --filter @openshell/proxy build" first`);
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
@@ -150,6 +154,8 @@ describe('openshell-proxy (standalone bin)', () => {
     [['--listen', 'nonsense'], 2, '--listen'],
     [['--bogus'], 2, 'Unknown option'],
     [['--upstream-ca', '/nonexistent/ca.pem'], 2, '/nonexistent/ca.pem'],
+    [['--upstream-proxy', 'ftp://10.0.0.1:21'], 2, '--upstream-proxy'],
+    [['--inference-routes', '/nonexistent/routes.json'], 2, '/nonexistent/routes.json'],
   ] as const)('%j exits %i naming the problem', async ([args, code, fragment]) => {
     const r = await run(process.execPath, [
       BIN,
@@ -162,4 +168,51 @@ describe('openshell-proxy (standalone bin)', () => {
     expect(r.exitCode).toBe(code);
     expect(r.stderr).toContain(fragment);
   });
+
+  test('--inference-routes: routes from a file, the key from the environment (apiKeyEnv)', async () => {
+    const model = await startFakeModelServer('bin-local', 'openai');
+    const routesFile = join(dir, 'routes.json');
+    writeFileSync(
+      routesFile,
+      JSON.stringify({
+        routes: [
+          {
+            name: 'local',
+            kind: 'local',
+            api: 'openai',
+            baseUrl: `http://127.0.0.1:${model.port}/v1`,
+            model: 'llama-bin',
+            apiKeyEnv: 'TEST_LOCAL_KEY',
+          },
+        ],
+      }),
+    );
+    const inferencePolicyFile = join(dir, 'inference.yaml');
+    writeFileSync(
+      inferencePolicyFile,
+      'version: 1\ninference:\n  default_route: local\n  routes:\n    local: { kind: local }\n',
+    );
+    const args = ['--listen', '127.0.0.1:0', '--state-dir', join(dir, 'state-inf')];
+    const running = await startBin(
+      [...args, '--policy', inferencePolicyFile, '--inference-routes', routesFile],
+      { TEST_LOCAL_KEY: 'key-from-env' },
+    );
+    try {
+      const r = await curl(
+        running.url,
+        ['-d', '{"model":"x","messages":[]}', 'https://inference.local/v1/chat/completions'],
+        { caFile: running.caBundlePath },
+      );
+      expect(r.code).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ server: 'bin-local', model: 'llama-bin' });
+      expect(model.seen.at(-1)?.headers['authorization']).toBe('Bearer key-from-env');
+    } finally {
+      await stop(running);
+      await model.close();
+    }
+    // The same file without the variable set refuses to start, naming it.
+    const missing = await run(process.execPath, [BIN, ...args, '--inference-routes', routesFile]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('TEST_LOCAL_KEY');
+  }, 30_000);
 });

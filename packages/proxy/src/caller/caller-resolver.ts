@@ -28,4 +28,6 @@ export interface CallerIdentity {
  */
 export interface CallerResolver {
   resolve(info: SocketInfo): Promise<CallerIdentity | null>;
+  /** Releases helper processes, if the implementation has any. */
+  close?(): void;
 }

@@ -49,34 +49,49 @@ function infoOf(
   };
 }
 
-describe('host caller resolver (/proc)', () => {
-  const resolver = createProcCallerResolver();
+describe.for(['sock-diag', 'proc'] as const)(
+  'host caller resolver (%s socket lookup)',
+  (lookup) => {
+    const warnings: string[] = [];
+    const resolver = createProcCallerResolver({
+      socketLookup: lookup,
+      warn: (m) => warnings.push(m),
+    });
+    afterAll(() => {
+      resolver.close?.();
+      // The sock-diag rows must really have used the helper, not fallen back to the tables.
+      expect(warnings).toEqual([]);
+    });
 
-  test('a socket held by one process resolves to its executable and its ancestors (nearest first)', async () => {
-    const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
-    const who = await resolver.resolve(infoOf(socket));
-    expect(who?.exe).toBe('/usr/bin/bash');
-    expect(who?.ancestors[0]).toBe(realpathSync(process.execPath));
-    expect(who?.pid).toBe(children.at(-1)?.pid);
-  });
+    test('a socket held by one process resolves to its executable and its ancestors (nearest first)', async () => {
+      const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
+      const who = await resolver.resolve(infoOf(socket));
+      expect(who?.exe).toBe('/usr/bin/bash');
+      expect(who?.ancestors[0]).toBe(realpathSync(process.execPath));
+      expect(who?.pid).toBe(children.at(-1)?.pid);
+    });
 
-  test('a socket shared by two different executables (inherited by a child) is ambiguous → null', async () => {
-    const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; /usr/bin/sleep 30 & wait');
-    expect(await resolver.resolve(infoOf(socket))).toBeNull();
-  });
+    test('a socket shared by two different executables (inherited by a child) is ambiguous → null', async () => {
+      const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; /usr/bin/sleep 30 & wait');
+      expect(await resolver.resolve(infoOf(socket))).toBeNull();
+    });
 
-  test('a 4-tuple no process holds → null', async () => {
-    const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
-    expect(await resolver.resolve({ ...infoOf(socket), remotePort: 1 })).toBeNull();
-  });
+    test('a 4-tuple no process holds → null', async () => {
+      const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
+      expect(await resolver.resolve({ ...infoOf(socket), remotePort: 1 })).toBeNull();
+    });
 
-  test('concurrent lookups are answered together and each gets its own caller', async () => {
-    const a = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
-    const b = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; exec /usr/bin/sleep 30 3<&3');
-    const [ra, rb] = await Promise.all([resolver.resolve(infoOf(a)), resolver.resolve(infoOf(b))]);
-    expect([ra?.exe, rb?.exe]).toEqual(['/usr/bin/bash', '/usr/bin/sleep']);
-  });
-});
+    test('concurrent lookups are answered together and each gets its own caller', async () => {
+      const a = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
+      const b = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; exec /usr/bin/sleep 30 3<&3');
+      const [ra, rb] = await Promise.all([
+        resolver.resolve(infoOf(a)),
+        resolver.resolve(infoOf(b)),
+      ]);
+      expect([ra?.exe, rb?.exe]).toEqual(['/usr/bin/bash', '/usr/bin/sleep']);
+    });
+  },
+);
 
 describe('/proc/net/tcp encoding', () => {
   test('keys are written as the kernel prints them (little-endian words, hex port)', () => {

@@ -3,10 +3,21 @@ import type { CallerIdentity, CallerResolver, SocketInfo } from './caller-resolv
 import { findSocketHolders, stillHolds, type ScanMemory } from './find-socket-holders.js';
 import { encodeSocketKeys, findInodes, type SocketEntry, type SocketKeys } from './proc-net-tcp.js';
 import { readProcessIdentity, type ProcessIdentity } from './read-process-identity.js';
+import { SOCK_DIAG_HELPER, startSockDiagLookup } from './sock-diag-lookup.js';
 
 export interface ProcCallerResolverOptions {
   /** Mount point of procfs; `/proc` on a normal host. */
   readonly procRoot?: string;
+  /**
+   * How the client socket's inode is found: `sock-diag` (default) asks the kernel for the
+   * exact 4-tuple through the native helper, falling back to the tables when the helper is
+   * missing or cannot answer; `proc` always reads /proc/<pid>/net/tcp{,6}.
+   */
+  readonly socketLookup?: 'sock-diag' | 'proc';
+  /** Path of the sock_diag helper (default: the package's native/build binary). */
+  readonly helperPath?: string;
+  /** Where a helper failure is reported (default: stderr). */
+  readonly warn?: (message: string) => void;
 }
 
 interface Pending {
@@ -58,7 +69,8 @@ function pickIdentity(identities: readonly ProcessIdentity[]): CallerIdentity | 
 }
 
 /**
- * Host implementation of CallerResolver: socket 4-tuple → inode (from the client's netns
+ * Host implementation of CallerResolver: socket 4-tuple → inode and creating uid (an exact
+ * NETLINK_SOCK_DIAG lookup in the client's netns by the native helper, or the netns's
  * /proc/<pid>/net/tcp{,6}) → holders (scan of /proc/<pid>/fd) → /proc/<pid>/exe and
  * ancestors via PPid. Never the command line, which the caller controls.
  *
@@ -72,11 +84,25 @@ function pickIdentity(identities: readonly ProcessIdentity[]): CallerIdentity | 
  */
 export function createProcCallerResolver(options: ProcCallerResolverOptions = {}): CallerResolver {
   const procRoot = options.procRoot ?? '/proc';
+  const warn =
+    options.warn ?? ((message: string) => process.stderr.write(`openshell-proxy: ${message}\n`));
+  // The helper reads the real /proc for namespaces, so it only serves the real /proc.
+  const helper = options.helperPath ?? SOCK_DIAG_HELPER;
+  const diag =
+    (options.socketLookup ?? 'sock-diag') === 'sock-diag' && procRoot === '/proc'
+      ? startSockDiagLookup(helper, warn)
+      : null;
+  if (!diag && options.socketLookup !== 'proc' && procRoot === '/proc') {
+    warn(
+      `socket lookup helper ${helper} is missing (build it with "pnpm --filter @openshell/proxy build"); identifying callers from /proc/net/tcp, which is slower`,
+    );
+  }
   let queue: Pending[] = [];
   let running = false;
   const memory: ScanMemory = { unreadable: new Set(), recent: [] };
 
-  async function runBatch(batch: readonly Pending[]): Promise<void> {
+  /** Socket table entries from /proc/<pid>/net/tcp{,6}, for clients the helper could not look up. */
+  function entriesFromTables(batch: readonly Pending[]): Map<Pending, SocketEntry> {
     const tableOf = (p: Pending): string => `${procRoot}/${p.info.netnsPid ?? 'self'}/net`;
     const byTable = new Map<string, Pending[]>();
     for (const p of batch) {
@@ -101,17 +127,41 @@ export function createProcCallerResolver(options: ProcCallerResolverOptions = {}
           inodeOf.set(`${dir} ${key}`, entry);
       }
     }
-    const inodes = new Map<Pending, number>();
-    const uids = new Set<number>();
+    const entries = new Map<Pending, SocketEntry>();
     for (const p of batch) {
       const dir = tableOf(p);
       const entry =
         (p.keys?.tcp ? inodeOf.get(`${dir} ${p.keys.tcp}`) : undefined) ??
         (p.keys?.tcp6 ? inodeOf.get(`${dir} ${p.keys.tcp6}`) : undefined);
-      if (entry !== undefined) {
-        inodes.set(p, entry.inode);
-        uids.add(entry.uid);
-      }
+      if (entry !== undefined) entries.set(p, entry);
+    }
+    return entries;
+  }
+
+  /** Exact lookups through the sock_diag helper; whatever it cannot answer goes to the tables. */
+  async function findEntries(batch: readonly Pending[]): Promise<Map<Pending, SocketEntry>> {
+    if (!diag) return entriesFromTables(batch);
+    const answers = await Promise.all(
+      batch.map((p) => (p.keys ? diag.lookup(p.info) : Promise.resolve(null))),
+    );
+    const entries = new Map<Pending, SocketEntry>();
+    const rest: Pending[] = [];
+    batch.forEach((p, i) => {
+      const answer = answers[i];
+      if (answer === 'unavailable') rest.push(p);
+      else if (answer) entries.set(p, answer);
+    });
+    if (rest.length > 0) for (const [p, entry] of entriesFromTables(rest)) entries.set(p, entry);
+    return entries;
+  }
+
+  async function runBatch(batch: readonly Pending[]): Promise<void> {
+    const entries = await findEntries(batch);
+    const inodes = new Map<Pending, number>();
+    const uids = new Set<number>();
+    for (const [p, entry] of entries) {
+      inodes.set(p, entry.inode);
+      uids.add(entry.uid);
     }
     const holders = await findSocketHolders(
       procRoot,
@@ -179,6 +229,9 @@ export function createProcCallerResolver(options: ProcCallerResolverOptions = {}
           });
         }
       });
+    },
+    close() {
+      diag?.close();
     },
   };
 }

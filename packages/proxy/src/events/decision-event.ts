@@ -14,7 +14,16 @@ export type DecisionOutcome =
   | 'credential_unavailable'
   | 'request_authority_mismatch'
   | 'tunnel_limit'
-  | 'tunnel_closed_by_reload';
+  | 'tunnel_closed_by_reload'
+  // Inference router (inference.local): the first two forward, the rest refuse.
+  | 'inference_routed'
+  | 'inference_kept_local'
+  | 'inference_refused'
+  | 'inference_path_denied'
+  | 'inference_not_enabled'
+  | 'inference_bad_request'
+  | 'no_compatible_route'
+  | 'inference_route_unavailable';
 
 /**
  * One structured record per decision (OCSF-style fields, DESIGN §4). Never contains a
@@ -35,6 +44,7 @@ export interface DecisionEvent {
   readonly path: string | null;
   /** Deciding policy id. */
   readonly policy: string | null;
+  /** The deciding rule; for inference requests, the sensitivity rule that matched. */
   readonly rule: string | null;
   readonly action: DecisionAction;
   readonly outcome: DecisionOutcome;
@@ -42,6 +52,8 @@ export interface DecisionEvent {
   readonly layer: 'l4' | 'l7';
   /** The policy version in force for the sandbox when deciding. */
   readonly policyVersion: number | null;
+  /** Inference requests: the route chosen (or refused). `rule` then names the sensitivity rule. */
+  readonly route?: string;
 }
 
 /** Receives every decision event; the gateway plugs in here. Must not throw (errors are dropped). */

@@ -22,6 +22,10 @@ export interface DecisionInput {
   /** Overrides `decision.reason` (e.g. for an SSRF refusal after an L4 allow). */
   readonly reason?: string;
   readonly layer?: 'l4' | 'l7';
+  /** Inference: the route chosen or refused. */
+  readonly route?: string;
+  /** Overrides `decision.rule` (inference: the sensitivity rule's name). */
+  readonly rule?: string;
 }
 
 export interface DecisionRecorder {
@@ -52,12 +56,13 @@ export function createDecisionRecorder(deps: DecisionRecorderDeps): DecisionReco
         method: input.method,
         path: d?.canonicalPath ?? (input.target === undefined ? null : redactTarget(input.target)),
         policy: d?.policy ?? null,
-        rule: d?.rule ?? null,
+        rule: input.rule ?? d?.rule ?? null,
         action: input.action,
         outcome: input.outcome,
         reason: input.reason ?? d?.reason ?? input.outcome,
         layer,
         policyVersion: input.policyVersion,
+        ...(input.route === undefined ? {} : { route: input.route }),
       };
       deps.metrics.inc('openshell_proxy_decisions_total', {
         sandbox: input.sandboxId ?? '-',

@@ -39,7 +39,7 @@ export interface SandboxControlDeps {
 export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function closeDisallowedTunnels(state: SandboxState): void {
     for (const tunnel of deps.tunnels.forSandbox(state.id)) {
-      if (tunnel.kind !== 'raw') continue;
+      if (tunnel.kind !== 'raw' || !tunnel.caller) continue;
       const decision = decide(state.compiled, {
         host: tunnel.host,
         port: tunnel.port,

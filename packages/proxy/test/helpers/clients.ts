@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -160,5 +161,51 @@ export function readAll(stream: Duplex): Promise<string> {
     stream.on('data', (d: Buffer) => (text += d.toString()));
     stream.once('close', () => resolve(text));
     stream.resume();
+  });
+}
+
+export interface TunnelRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+/**
+ * One HTTPS request through `CONNECT host:443` on the proxy, verified against `ca`, parsed
+ * by Node's HTTP client (chunked and streamed responses included). Resolves at the
+ * response head; the body is still streaming.
+ */
+export async function requestViaTunnel(
+  proxyPort: number,
+  host: string,
+  ca: string,
+  r: TunnelRequest,
+): Promise<IncomingMessage> {
+  const { socket, response } = await openTunnel(proxyPort, `${host}:443`);
+  if (response.status !== 200)
+    throw new Error(`CONNECT ${host}:443 answered ${response.status}: ${response.body}`);
+  const tls = await startTls(socket, host, ca);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      createConnection: () => tls,
+      method: r.method,
+      path: r.path,
+      headers: { host, ...r.headers },
+    });
+    req.once('response', resolve);
+    req.once('error', reject);
+    req.end(r.body);
+  });
+}
+
+/** Reads a whole response body as text. */
+export function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (text += d));
+    res.once('end', () => resolve(text));
+    res.once('error', reject);
   });
 }

@@ -23,7 +23,7 @@ function pem(der: ArrayBuffer, label: string): string {
   return `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`;
 }
 
-/** Creates a self-signed EC certificate valid for `names` (it is also its own trust anchor). */
+/** Creates a self-signed EC certificate valid for `names` (DNS names or IPv4 literals; it is also its own trust anchor). */
 export async function createTestCertificate(names: readonly string[]): Promise<TestCertificate> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
@@ -36,7 +36,10 @@ export async function createTestCertificate(names: readonly string[]): Promise<T
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.SubjectAlternativeNameExtension(
-        names.map((value) => ({ type: 'dns' as const, value })),
+        names.map((value) => ({
+          type: /^\d+\.\d+\.\d+\.\d+$/.test(value) ? ('ip' as const) : ('dns' as const),
+          value,
+        })),
       ),
     ],
   });
