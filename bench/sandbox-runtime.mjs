@@ -180,7 +180,7 @@ const driver = await createLocalDriver({
   namePrefix: 'obr',
   cgroupParent: CGROUP_PARENT,
 });
-const agent = { root, entry: 'packages/sandbox-agent/dist/bin.js' };
+const agent = { root, entry: 'packages/sandbox-agent/dist/agent.bundle.mjs' };
 const main = ['sleep', 'infinity'];
 
 async function startOne(id, onHello) {
@@ -305,7 +305,7 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')}.`,
     'Command: `pnpm --filter @openshell/gateway build && node bench/sandbox-runtime.mjs` (root).',
-    `Runs: ${String(RUNS)} creates (+${String(WARMUP)} warm-up), ${String(EXEC_RUNS)} execs (+10 warm-up). Default policy.`,
+    `Runs: ${String(RUNS)} creates (+${String(WARMUP)} warm-up), ${String(EXEC_RUNS)} execs (+10 warm-up). Default policy. Agent entry: \`${agent.entry}\` (built by \`pnpm --filter @openshell/sandbox-agent build\`).`,
     '',
     '| measurement | p50 ms | p95 ms | min ms |',
     '|---|---|---|---|',

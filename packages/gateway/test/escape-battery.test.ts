@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_POLICY, policyToYaml } from '@openshell/policy-schema';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listHostObjects } from '../src/drivers/local/test-helpers/list-host-objects.js';
-import { plantSecret, type PlantedSecret } from './helpers/battery-host.js';
+import { AGENT_ENTRY, plantSecret, type PlantedSecret } from './helpers/battery-host.js';
 import { PROBE, createBatteryWorld, type BatteryWorld } from './helpers/battery-sandboxes.js';
 import type { ExecOutcome } from './helpers/test-supervisor.js';
 
@@ -163,7 +163,7 @@ describe('processes', () => {
   test('the parent of a session process is the agent (what the next attacks target)', async () => {
     const out = await sh('tr "\\0" " " < /proc/$PPID/cmdline');
     expect(out.code, show(out)).toBe(0);
-    expect(out.stdout).toContain('/run/openshell/agent/packages/sandbox-agent/dist/bin.js');
+    expect(out.stdout).toContain(`/run/openshell/agent/${AGENT_ENTRY}`);
   });
 
   test("the agent's token is not in its cmdline, and its environ and fds are closed to the sandbox user", async () => {

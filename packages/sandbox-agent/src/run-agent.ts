@@ -76,6 +76,11 @@ async function startTransport(
  * process first) ends it; resolves with the exit code for the agent process.
  */
 export async function runAgent(args: AgentArgs, log: Logger = createLogger()): Promise<number> {
+  // The probe is a child process: start it first so it runs while this process parses the spec's
+  // policy (yaml, ajv compile) and builds the engine, instead of after. The no-op catch only
+  // keeps an early throw below from leaving its rejection unhandled; the await still sees it.
+  const probing = probeKernel();
+  probing.catch(() => undefined);
   const spec = args.mode === 'file' ? readSpecFile(args.specFile) : undefined;
   const sandboxId = args.mode === 'file' ? (spec?.sandboxId ?? 'local') : args.sandboxId;
   const policy = createPolicyState();
@@ -109,7 +114,7 @@ export async function runAgent(args: AgentArgs, log: Logger = createLogger()): P
         `the spec file's policy was refused: ${ack.error ?? ''}`,
       );
   }
-  const probe = toProbeSummary(await probeKernel());
+  const probe = toProbeSummary(await probing);
   for (const gap of probe.unenforced) log('NOT ENFORCED on this host', { gap });
   const agentVersion = readAgentVersion();
   const hello = (): AgentHello => {

@@ -15,7 +15,9 @@ import type {
 
 /**
  * Where the built sandbox-agent lives on the host. `root` is bound read-only at
- * `/run/openshell/agent`; `entry` is bin.js relative to it. The root must contain everything
+ * `/run/openshell/agent`; `entry` is the agent's start file relative to it: normally
+ * `packages/sandbox-agent/dist/agent.bundle.mjs` (one file, so node starts it in a fraction of
+ * the time of `dist/bin.js`, which still works). The root must contain everything
  * the agent resolves relative to its own files: its node_modules (pnpm links them with
  * relative symlinks, so a workspace root works as-is), the native launcher
  * (`@openshell/native-enforcer/native/build/openshell-launcher`) and the pty helper

@@ -12,7 +12,8 @@ const run = promisify(execFile);
 
 /** The workspace root: the agent's relative pnpm links resolve inside it when bound. */
 export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const AGENT_ENTRY = 'packages/sandbox-agent/dist/bin.js';
+// The single-file bundle is what deployments start (start-up time); the battery attacks that.
+export const AGENT_ENTRY = 'packages/sandbox-agent/dist/agent.bundle.mjs';
 const LAUNCHER = 'packages/native-enforcer/native/build/openshell-launcher';
 const PROBE_SOURCE = fileURLToPath(new URL('../fixtures/battery-probe.c', import.meta.url));
 
