@@ -560,7 +560,11 @@ export interface DecisionEvent {
    * The `error` value of the 403 body the sandbox received (`policy_denied`, `ssrf_denied`,
    * `credential_endpoint_mismatch`); absent for allows and audits. Stable for alerting.
    */
-  denialCode?: string | undefined;
+  denialCode?:
+    | string
+    | undefined;
+  /** Inference requests: the route chosen (or refused); `rule` then names the sensitivity rule. */
+  route?: string | undefined;
 }
 
 /** A state change of a sandbox, for `openshell logs` and the `term` dashboard. */
@@ -650,6 +654,7 @@ function createBaseDecisionEvent(): DecisionEvent {
     rule: undefined,
     reason: "",
     denialCode: undefined,
+    route: undefined,
   };
 }
 
@@ -717,6 +722,9 @@ export const DecisionEvent: MessageFns<DecisionEvent> = {
     }
     if (message.denialCode !== undefined) {
       writer.uint32(298).string(message.denialCode);
+    }
+    if (message.route !== undefined) {
+      writer.uint32(306).string(message.route);
     }
     return writer;
   },
@@ -902,6 +910,14 @@ export const DecisionEvent: MessageFns<DecisionEvent> = {
             message.denialCode = reader.string();
             continue;
           }
+          case 38: {
+            if (tag !== 306) {
+              break;
+            }
+
+            message.route = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -971,6 +987,7 @@ export const DecisionEvent: MessageFns<DecisionEvent> = {
         : isSet(object.denial_code)
         ? globalThis.String(object.denial_code)
         : undefined,
+      route: isSet(object.route) ? globalThis.String(object.route) : undefined,
     };
   },
 
@@ -1039,6 +1056,9 @@ export const DecisionEvent: MessageFns<DecisionEvent> = {
     if (message.denialCode !== undefined) {
       obj.denialCode = message.denialCode;
     }
+    if (message.route !== undefined) {
+      obj.route = message.route;
+    }
     return obj;
   },
 
@@ -1068,6 +1088,7 @@ export const DecisionEvent: MessageFns<DecisionEvent> = {
     message.rule = object.rule ?? undefined;
     message.reason = object.reason ?? "";
     message.denialCode = object.denialCode ?? undefined;
+    message.route = object.route ?? undefined;
     return message;
   },
 };

@@ -93,6 +93,13 @@ export interface SandboxConfig {
    * identifies the sandbox by source address, so these must be unique across sandboxes.
    */
   sourceAddresses: string[];
+  /**
+   * Host pid of a process inside the sandbox's network namespace (the local driver's
+   * PID-namespace init), so the proxy can find a client socket's owner with sock_diag in that
+   * namespace. Absent for drivers whose namespaces the proxy cannot enter: it then asks the
+   * agent (IdentityQuery) or denies.
+   */
+  netnsPid?: number | undefined;
   policyVersion: number;
   policyHash: string;
   /**
@@ -683,6 +690,7 @@ function createBaseSandboxConfig(): SandboxConfig {
     sandboxId: "",
     sandboxName: "",
     sourceAddresses: [],
+    netnsPid: undefined,
     policyVersion: 0,
     policyHash: "",
     policyJson: "",
@@ -700,6 +708,9 @@ export const SandboxConfig: MessageFns<SandboxConfig> = {
     }
     for (const v of message.sourceAddresses) {
       writer.uint32(26).string(v!);
+    }
+    if (message.netnsPid !== undefined) {
+      writer.uint32(32).uint32(message.netnsPid);
     }
     if (message.policyVersion !== 0) {
       writer.uint32(80).uint64(message.policyVersion);
@@ -751,6 +762,14 @@ export const SandboxConfig: MessageFns<SandboxConfig> = {
             }
 
             message.sourceAddresses.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.netnsPid = reader.uint32();
             continue;
           }
           case 10: {
@@ -814,6 +833,11 @@ export const SandboxConfig: MessageFns<SandboxConfig> = {
         : globalThis.Array.isArray(object?.source_addresses)
         ? object.source_addresses.map((e: any) => globalThis.String(e))
         : [],
+      netnsPid: isSet(object.netnsPid)
+        ? globalThis.Number(object.netnsPid)
+        : isSet(object.netns_pid)
+        ? globalThis.Number(object.netns_pid)
+        : undefined,
       policyVersion: isSet(object.policyVersion)
         ? globalThis.Number(object.policyVersion)
         : isSet(object.policy_version)
@@ -846,6 +870,9 @@ export const SandboxConfig: MessageFns<SandboxConfig> = {
     if (message.sourceAddresses?.length) {
       obj.sourceAddresses = message.sourceAddresses;
     }
+    if (message.netnsPid !== undefined) {
+      obj.netnsPid = Math.round(message.netnsPid);
+    }
     if (message.policyVersion !== 0) {
       obj.policyVersion = Math.round(message.policyVersion);
     }
@@ -869,6 +896,7 @@ export const SandboxConfig: MessageFns<SandboxConfig> = {
     message.sandboxId = object.sandboxId ?? "";
     message.sandboxName = object.sandboxName ?? "";
     message.sourceAddresses = object.sourceAddresses?.map((e) => e) || [];
+    message.netnsPid = object.netnsPid ?? undefined;
     message.policyVersion = object.policyVersion ?? 0;
     message.policyHash = object.policyHash ?? "";
     message.policyJson = object.policyJson ?? "";
