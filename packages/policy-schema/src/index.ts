@@ -65,3 +65,12 @@ export {
   type StaticChange,
   type NetworkPolicyDiff,
 } from './diff-policy.js';
+export {
+  PROVIDER_TYPES,
+  findProviderType,
+  findProviderTypeForCommand,
+  checkProviderHost,
+  isCredentialKey,
+  type ProviderType,
+  type ProviderTypeInfo,
+} from './providers/provider-types.js';
