@@ -4,6 +4,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OpenShellError, exitCodeOf, toOpenShellError } from '@openshell/policy-schema';
+import type { ProxyControl } from './control/connect-control.js';
+import { readTokenFile } from './control/read-token-file.js';
 import { createProxy } from './create-proxy.js';
 import { parseInferenceRoutesFile } from './standalone/read-inference-routes.js';
 import { watchPolicyFile } from './standalone/watch-policy-file.js';
@@ -12,6 +14,13 @@ const USAGE = `Usage: openshell-proxy [options]
 
   --listen HOST:PORT        listen address (default 127.0.0.1:3128; port 0 = any free port)
   --policy FILE             standalone mode: enforce FILE (watched) for every loopback caller
+  --gateway HOST:PORT       gateway mode: take sandboxes, policies, credentials and inference
+                            routes from the gateway's ProxyControl stream (TLS); excludes --policy
+  --gateway-ca FILE         CA (PEM) that signed the gateway's certificate (with --gateway)
+  --gateway-token-file FILE proxy token issued by the gateway (with --gateway); must be owned
+                            by the running user with mode 0600 or stricter
+  --gateway-server-name NAME  name the gateway's certificate must carry (default: the HOST of
+                            --gateway)
   --state-dir DIR           CA and persisted policies (default $OPENSHELL_PROXY_STATE_DIR or
                             ~/.local/state/openshell/proxy)
   --resolve HOST:PORT=ADDR:PORT   static resolve override, repeatable (trusted: no SSRF checks)
@@ -41,12 +50,63 @@ function readInput(path: string, what: string): string {
   }
 }
 
+interface GatewayFlags {
+  readonly address: string;
+  readonly caPem: string;
+  readonly token: string;
+  readonly serverName?: string;
+}
+
+/** Checks the --gateway* flags together and reads the CA and token before anything starts. */
+function readGatewayFlags(values: {
+  readonly gateway?: string | undefined;
+  readonly policy?: string | undefined;
+  readonly 'gateway-ca'?: string | undefined;
+  readonly 'gateway-token-file'?: string | undefined;
+  readonly 'gateway-server-name'?: string | undefined;
+}): GatewayFlags | null {
+  const address = values.gateway;
+  if (address === undefined) {
+    const stray = (['gateway-ca', 'gateway-token-file', 'gateway-server-name'] as const).find(
+      (flag) => values[flag] !== undefined,
+    );
+    if (stray) throw new OpenShellError('ERR_USAGE', `--${stray} needs --gateway HOST:PORT`);
+    return null;
+  }
+  // Two sources of truth for the same sandboxes would overwrite each other's policies.
+  if (values.policy !== undefined) {
+    throw new OpenShellError(
+      'ERR_USAGE',
+      '--gateway and --policy are mutually exclusive: with --gateway the gateway pushes every policy',
+    );
+  }
+  const caFile = values['gateway-ca'];
+  const tokenFile = values['gateway-token-file'];
+  if (caFile === undefined || tokenFile === undefined) {
+    throw new OpenShellError(
+      'ERR_USAGE',
+      '--gateway needs --gateway-ca FILE (the CA of the gateway certificate) and --gateway-token-file FILE (the proxy token)',
+    );
+  }
+  const serverName = values['gateway-server-name'];
+  return {
+    address,
+    caPem: readInput(caFile, '--gateway-ca'),
+    token: readTokenFile(tokenFile),
+    ...(serverName === undefined ? {} : { serverName }),
+  };
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
       listen: { type: 'string', default: '127.0.0.1:3128' },
       policy: { type: 'string' },
+      gateway: { type: 'string' },
+      'gateway-ca': { type: 'string' },
+      'gateway-token-file': { type: 'string' },
+      'gateway-server-name': { type: 'string' },
       'state-dir': { type: 'string' },
       resolve: { type: 'string', multiple: true, default: [] },
       'upstream-ca': { type: 'string' },
@@ -70,6 +130,7 @@ async function main(argv: readonly string[]): Promise<void> {
       `--listen ${values.listen}: expected HOST:PORT, e.g. 127.0.0.1:3128`,
     );
   }
+  const gateway = readGatewayFlags(values);
   const stateDir = resolve(
     values['state-dir'] ??
       process.env['OPENSHELL_PROXY_STATE_DIR'] ??
@@ -109,6 +170,23 @@ async function main(argv: readonly string[]): Promise<void> {
       throw error;
     }
   }
+  let control: ProxyControl | null = null;
+  if (gateway) {
+    const host = proxy.address.host.includes(':') ? `[${proxy.address.host}]` : proxy.address.host;
+    try {
+      // Loaded only in gateway mode: grpc-js and the generated code add ~0.4 s to start-up,
+      // which standalone users (one proxy per agent run) should not pay.
+      const { connectProxyControl } = await import('./control/connect-control.js');
+      control = connectProxyControl(
+        proxy,
+        { ...gateway, listenAddress: `${host}:${proxy.address.port}` },
+        { warn },
+      );
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
+  }
   let watcher: ReturnType<typeof watchPolicyFile> | null = null;
   if (values.policy !== undefined) {
     // Versions continue from the persisted one so a restart's first push is not "older".
@@ -125,7 +203,7 @@ async function main(argv: readonly string[]): Promise<void> {
   );
   const stop = (): void => {
     watcher?.close();
-    proxy.close().then(
+    Promise.all([control?.close(), proxy.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -107,7 +107,21 @@ export interface Proxy {
   removeSandbox(id: string): Promise<boolean>;
   /** Prometheus text exposition of the proxy's counters. */
   metrics(): string;
+  /**
+   * Adds a decision listener besides `deps.eventSink` (the gateway control stream attaches
+   * after start-up); returns its removal. A throwing listener is ignored like the sink.
+   */
+  onDecision(listener: DecisionSink): () => void;
+  /** Counts for the gateway's health report. */
+  stats(): ProxyStats;
   close(): Promise<void>;
+}
+
+export interface ProxyStats {
+  readonly sandboxes: number;
+  readonly openTunnels: number;
+  /** Decisions taken since start. */
+  readonly decisionsTotal: number;
 }
 
 const DEFAULTS = {
@@ -167,11 +181,22 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
         warn(`cannot write the decision log ${options.log?.path ?? ''}: ${String(error)}`),
       )
     : undefined;
+  const listeners = new Set<DecisionSink>(deps.eventSink ? [deps.eventSink] : []);
+  let decisionsTotal = 0;
   const recorder = createDecisionRecorder({
     metrics,
     now: deps.now ?? (() => new Date()),
     ...(log ? { log } : {}),
-    ...(deps.eventSink ? { sink: deps.eventSink } : {}),
+    sink: function fanOutDecision(event) {
+      decisionsTotal += 1;
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch {
+          // Same contract as the sink: a listener's failure must not turn a decision into a crash.
+        }
+      }
+    },
   });
   const registry = createSandboxRegistry();
   const tunnels = createTunnelRegistry((sandbox, count) =>
@@ -327,6 +352,15 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
       metrics.set('openshell_proxy_leaf_certificates', {}, ctx.leaves.size);
       return metrics.render();
     },
+    onDecision(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stats: () => ({
+      sandboxes: registry.all().length,
+      openTunnels: tunnels.all().length,
+      decisionsTotal,
+    }),
     async close() {
       for (const tunnel of tunnels.all()) tunnel.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

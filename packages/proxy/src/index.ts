@@ -1,5 +1,17 @@
 // Public surface of @openshell/proxy: the egress proxy factory and the types around it.
-export { createProxy, type Proxy, type ProxyOptions, type ProxyDeps } from './create-proxy.js';
+export {
+  createProxy,
+  type Proxy,
+  type ProxyOptions,
+  type ProxyDeps,
+  type ProxyStats,
+} from './create-proxy.js';
+export {
+  connectProxyControl,
+  type ProxyControl,
+  type ProxyControlOptions,
+  type ProxyControlDeps,
+} from './control/connect-control.js';
 export type { SandboxConfig } from './sandbox/sandbox-registry.js';
 export type { PolicyAck } from './sandbox/sandbox-control.js';
 export type { CredentialBinding } from './credentials/credential-bindings.js';
