@@ -25,6 +25,24 @@ export {
   type HostReport,
 } from './host-check/check-host.js';
 export {
+  DEFAULT_GRPC_PORT,
+  DEFAULT_HTTP_PORT,
+  daemonPaths,
+  defaultStateDir,
+  gatewayBinPath,
+  readDaemonState,
+  type DaemonPaths,
+  type DaemonState,
+} from './daemon/daemon-paths.js';
+export {
+  runDaemon,
+  defaultAgentInstall,
+  type DaemonOptions,
+  type RunningDaemon,
+} from './daemon/run-daemon.js';
+export { loadOrCreatePki, type GatewayPki } from './pki/gateway-pki.js';
+export { startGateway, type Gateway, type GatewayOptions } from './server/start-gateway.js';
+export {
   planFirstContact,
   startSandboxRuntime,
   type AgentInstall,
@@ -33,3 +51,31 @@ export {
   type SandboxRuntimeOptions,
   type SupervisorEndpoint,
 } from './runtime/start-sandbox-runtime.js';
+// State store: SQLite by default; other implementations satisfy the same GatewayStore.
+export { openSqliteStore, type SqliteStoreOptions } from './store/open-sqlite-store.js';
+export type {
+  AddRevisionResult,
+  EventKind,
+  EventLevel,
+  EventQuery,
+  EventRecord,
+  EventSource,
+  GatewayStore,
+  InferenceRouteInput,
+  InferenceRouteRecord,
+  NewEvent,
+  NewProvider,
+  NewSandbox,
+  PolicyRevisionRecord,
+  PolicyStatus,
+  ProviderRecord,
+  RetentionPolicy,
+  RevisionPatch,
+  RouteApi,
+  RouteKind,
+  SandboxPatch,
+  SandboxPhase,
+  SandboxRecord,
+  StoredExit,
+  StoredSandboxSpec,
+} from './store/gateway-store.js';

@@ -24,10 +24,16 @@ export interface SandboxLimits {
   readonly cpuMillis?: number;
 }
 
-/** A host directory bound read-only at `/run/openshell/<name>` (agent, launcher, CA bundle). */
+/**
+ * A host directory bound read-only at `/run/openshell/<name>` (agent, launcher, gateway CA:
+ * the directory is root-only, so the sandbox user cannot even list it), or with `public` at
+ * `/run/openshell-public/<name>` (0755: what sandboxed processes themselves must read, such
+ * as the proxy's CA bundle).
+ */
 export interface RunBind {
   readonly name: string;
   readonly source: string;
+  readonly public?: boolean;
 }
 
 /** Everything a driver needs to create one sandbox. */

@@ -37,6 +37,9 @@ const RUN_BIND_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
  * never show in /proc/1/cmdline inside the sandbox. The command itself must follow on the
  * real command line (bubblewrap does not take it from `--args`).
  */
+/** Where `public` run binds go: readable by the sandbox user, unlike /run/openshell. */
+export const PUBLIC_RUN_DIR = '/run/openshell-public';
+
 export function buildBwrapArgs(inputs: BwrapInputs): string[] {
   const [program] = inputs.command;
   if (program === undefined || !program.startsWith('/')) {
@@ -81,6 +84,7 @@ export function buildBwrapArgs(inputs: BwrapInputs): string[] {
     inputs.groupFile,
     '/etc/group',
   );
+  let publicDir = false;
   for (const bind of inputs.runBinds) {
     if (!RUN_BIND_NAME.test(bind.name)) {
       throw new OpenShellError(
@@ -88,7 +92,13 @@ export function buildBwrapArgs(inputs: BwrapInputs): string[] {
         `run bind name "${bind.name}" must match ${String(RUN_BIND_NAME)}`,
       );
     }
-    args.push('--ro-bind', bind.source, `/run/openshell/${bind.name}`);
+    if (bind.public === true) {
+      if (!publicDir) args.push('--perms', '0755', '--dir', PUBLIC_RUN_DIR);
+      publicDir = true;
+      args.push('--ro-bind', bind.source, `${PUBLIC_RUN_DIR}/${bind.name}`);
+    } else {
+      args.push('--ro-bind', bind.source, `/run/openshell/${bind.name}`);
+    }
   }
   args.push('--chdir', '/', '--info-fd', String(FD.info), '--json-status-fd', String(FD.status));
   // The root is built, then bubblewrap waits here until the network is configured.

@@ -42,6 +42,7 @@ const MANAGED = [
   '/tmp',
   '/sandbox',
   '/run/openshell',
+  '/run/openshell-public',
   '/etc/passwd',
   '/etc/group',
 ];

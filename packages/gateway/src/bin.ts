@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { OpenShellError, exitCodeOf, toOpenShellError } from '@openshell/policy-schema';
+import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, defaultStateDir } from './daemon/daemon-paths.js';
+import { runDaemon } from './daemon/run-daemon.js';
+
+const USAGE = `Usage: openshell-gateway [options]   (normally started by \`openshell gateway start\`)
+
+  --state-dir DIR          all local state (default $OPENSHELL_STATE_DIR or /var/lib/openshell)
+  --port N                 mTLS gRPC API on 127.0.0.1 (default ${String(DEFAULT_GRPC_PORT)})
+  --http-port N            /healthz /readyz /metrics on 127.0.0.1 (default ${String(DEFAULT_HTTP_PORT)})
+  --driver local           compute driver (only local for now)
+  --resolve H:P=A:P        proxy resolve override, repeatable (air-gapped tests, mirrors)
+  --upstream-ca FILE       extra CA the proxy trusts for upstream TLS
+  --service-address IP     host address sandboxes dial (default 10.200.0.1, put on lo)
+  --address-pool CIDR      sandbox address pool (default 10.200.0.0/16; must not hold the service address' /30)
+  --supervisor-port N      agent and proxy control endpoint (default 17672)
+  --proxy-port N           egress proxy port (default 3128)
+  -h, --help`;
+
+function port(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new OpenShellError('ERR_USAGE', `--${name} ${text}: expected a port number 0–65535`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'state-dir': { type: 'string' },
+      port: { type: 'string' },
+      'http-port': { type: 'string' },
+      driver: { type: 'string', default: 'local' },
+      resolve: { type: 'string', multiple: true, default: [] },
+      'upstream-ca': { type: 'string' },
+      'service-address': { type: 'string', default: '10.200.0.1' },
+      'address-pool': { type: 'string', default: '10.200.0.0/16' },
+      'supervisor-port': { type: 'string' },
+      'proxy-port': { type: 'string' },
+      'uid-base': { type: 'string' },
+      'name-prefix': { type: 'string' },
+      'cgroup-parent': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = (message: string): void => {
+    process.stderr.write(`${new Date().toISOString()} gateway: ${message}\n`);
+  };
+  const daemon = await runDaemon(
+    {
+      stateDir: values['state-dir'] ?? defaultStateDir(),
+      port: port('port', values.port, DEFAULT_GRPC_PORT),
+      httpPort: port('http-port', values['http-port'], DEFAULT_HTTP_PORT),
+      driver: values.driver,
+      resolve: values.resolve,
+      ...(values['upstream-ca'] === undefined ? {} : { upstreamCa: values['upstream-ca'] }),
+      serviceAddress: values['service-address'],
+      addressPool: values['address-pool'],
+      supervisorPort: port('supervisor-port', values['supervisor-port'], 17672),
+      proxyPort: port('proxy-port', values['proxy-port'], 3128),
+      ...(values['uid-base'] === undefined ? {} : { uidBase: Number(values['uid-base']) }),
+      ...(values['name-prefix'] === undefined ? {} : { namePrefix: values['name-prefix'] }),
+      ...(values['cgroup-parent'] === undefined ? {} : { cgroupParent: values['cgroup-parent'] }),
+    },
+    log,
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping (sandboxes keep running; the next start reattaches)`);
+    daemon.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log(`stop failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  const known = toOpenShellError(error);
+  process.stderr.write(`openshell-gateway: ${known.message}\n`);
+  process.exit(exitCodeOf(error));
+});
