@@ -13,6 +13,7 @@ const BENCHES = [
   'sandbox-runtime',
   'agent-exec',
   'proxy',
+  'gateway',
 ];
 
 const dir = dirname(fileURLToPath(import.meta.url));

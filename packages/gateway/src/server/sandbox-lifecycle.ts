@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { cpus } from 'node:os';
 import {
   DEFAULT_POLICY,
   OpenShellError,
@@ -54,6 +55,28 @@ export interface LifecycleOptions {
   readonly agent: AgentInstall;
   readonly now: () => number;
   readonly log: (message: string) => void;
+  /**
+   * Sandboxes started at once. Every start runs bubblewrap and a Node agent; fifty at once on
+   * two cores starve each other past the driver's start timeout, while a queue finishes them
+   * all. Default: twice the CPU count, at least 2.
+   */
+  readonly maxConcurrentProvisioning?: number;
+}
+
+/** Runs at most `limit` tasks at once, the rest in arrival order. */
+function createLimiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async function limited<T>(task: () => Promise<T>): Promise<T> {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await task();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
 }
 
 export interface LifecycleDeps {
@@ -119,6 +142,9 @@ export function createSandboxLifecycle(options: LifecycleOptions, deps: Lifecycl
   const runtime = new Map<string, RuntimeInfo>();
   const counts = new Map<string, DecisionCounts>();
   const queues = new Map<string, Promise<unknown>>();
+  const provisioning = createLimiter(
+    options.maxConcurrentProvisioning ?? Math.max(2, cpus().length * 2),
+  );
 
   /** Runs fn after every earlier mutation of the same sandbox (one writer per sandbox). */
   function serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -288,22 +314,24 @@ export function createSandboxLifecycle(options: LifecycleOptions, deps: Lifecycl
       ...(spec.cpuMillicores === undefined ? {} : { cpuMillis: spec.cpuMillicores }),
     };
     try {
-      const started = await startSandboxRuntime({
-        driver,
-        id: record.id,
-        policy,
-        supervisor: {
-          address: options.serviceAddress,
-          port: options.supervisorPort,
-          caDir: options.gatewayCaDir,
-        },
-        proxy: { address: options.serviceAddress, port: options.proxyPort },
-        token,
-        main: spec.command.length > 0 ? spec.command : IDLE_MAIN,
-        agent: options.agent,
-        ...(Object.keys(limits).length === 0 ? {} : { limits }),
-        ...(options.sandboxCaBundle === undefined ? {} : { caBundle: options.sandboxCaBundle }),
-      });
+      const started = await provisioning(() =>
+        startSandboxRuntime({
+          driver,
+          id: record.id,
+          policy,
+          supervisor: {
+            address: options.serviceAddress,
+            port: options.supervisorPort,
+            caDir: options.gatewayCaDir,
+          },
+          proxy: { address: options.serviceAddress, port: options.proxyPort },
+          token,
+          main: spec.command.length > 0 ? spec.command : IDLE_MAIN,
+          agent: options.agent,
+          ...(Object.keys(limits).length === 0 ? {} : { limits }),
+          ...(options.sandboxCaBundle === undefined ? {} : { caBundle: options.sandboxCaBundle }),
+        }),
+      );
       noteHandle(started.handle);
       watchExit(record.id);
       await pushToProxy(record);
