@@ -39,9 +39,18 @@ function toPlain(policy: Policy): Record<string, unknown> {
       run_as_user: policy.process.run_as_user,
       run_as_group: policy.process.run_as_group,
     },
-    network_policies: Object.fromEntries(
-      Object.entries(policy.network_policies).map(([id, rule]) => [id, networkPolicyToPlain(rule)]),
-    ),
+    // Left out when empty (it defaults to empty): a user appending a `network_policies:`
+    // block to `policy get --full` output then gets valid YAML, not a second key after `{}`.
+    ...(Object.keys(policy.network_policies).length === 0
+      ? {}
+      : {
+          network_policies: Object.fromEntries(
+            Object.entries(policy.network_policies).map(([id, rule]) => [
+              id,
+              networkPolicyToPlain(rule),
+            ]),
+          ),
+        }),
     ...(policy.inference === undefined ? {} : { inference: inferenceToPlain(policy.inference) }),
   };
 }

@@ -141,6 +141,15 @@ export async function runDaemon(
     await store.close();
     throw error;
   });
+  // Published only once the proxy is connected, so a first `openshell status` says so and a
+  // first sandbox does not wait on it. A proxy that cannot connect is reported, not fatal:
+  // the gateway still serves and says why sandboxes stay Provisioning.
+  for (let waited = 0; !gateway.proxyConnected() && waited < 10_000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!gateway.proxyConnected()) {
+    log(`the egress proxy has not connected yet; see ${join(paths.proxyDir, 'proxy.log')}`);
+  }
   const state: DaemonState = {
     pid: process.pid,
     version,

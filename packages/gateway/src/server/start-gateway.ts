@@ -43,6 +43,8 @@ export interface Gateway {
   readonly apiPort: number;
   readonly httpPort: number;
   readonly supervisorPort: number;
+  /** Whether the egress proxy's control stream is up (it dials in after start). */
+  proxyConnected(): boolean;
   /** Stops serving; sandboxes and the proxy keep running (a new gateway reattaches). */
   close(): Promise<void>;
 }
@@ -211,6 +213,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       apiPort,
       httpPort: httpServer.port,
       supervisorPort,
+      proxyConnected: () => proxyHub.isConnected(),
       async close() {
         clearInterval(prune);
         supervisor.closeAll();
