@@ -1,19 +1,29 @@
-import { Metadata, type ChannelCredentials } from '@grpc/grpc-js';
-import { SupervisorClient, type AgentHello, type SessionResponse } from '@openshell/proto';
+import {
+  SupervisorService,
+  type AgentHello,
+  type SessionRequest,
+  type SessionResponse,
+} from '@openshell/proto';
 import type { EventOutbox } from './event-outbox.js';
 import type { Logger } from './logger.js';
+import { openGrpcStream, type GrpcStream } from './open-grpc-stream.js';
 import type { SessionEngine } from './session-engine.js';
 import type { SessionChannel } from './session-events.js';
 
 export interface GatewayConnectionOptions {
   /** `host:port` of the gateway's supervisor endpoint. */
   readonly target: string;
-  readonly credentials: ChannelCredentials;
+  /** PEM of the CA the gateway's certificate must chain to; undefined = plaintext (tests). */
+  readonly ca: Buffer | undefined;
   /** The per-sandbox token, sent as `authorization: Bearer <token>`. */
   readonly token: string;
   readonly engine: SessionEngine;
   readonly outbox: EventOutbox;
-  readonly hello: () => AgentHello;
+  /**
+   * The hello to open each stream with; a promise delays only the hello (the connection and
+   * TLS handshake start at once), so start-up work such as the kernel probe overlaps them.
+   */
+  readonly hello: () => AgentHello | Promise<AgentHello>;
   readonly log: Logger;
   /** First reconnect delay; doubles up to maxBackoffMs. */
   readonly initialBackoffMs?: number;
@@ -39,16 +49,12 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
  * (their clients went with it) and detached shells survive.
  *
  * @example
- * const connection = connectGateway({ target: '10.200.0.1:17671', credentials, token, engine, outbox, hello, log });
+ * const connection = connectGateway({ target: '10.200.0.1:17671', ca, token, engine, outbox, hello, log });
  */
 export function connectGateway(options: GatewayConnectionOptions): GatewayConnection {
   const { engine, outbox, log } = options;
   const initialBackoff = options.initialBackoffMs ?? 100;
   const maxBackoff = options.maxBackoffMs ?? 5000;
-  const client = new SupervisorClient(options.target, options.credentials, {
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  });
   let stopped = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -67,9 +73,13 @@ export function connectGateway(options: GatewayConnectionOptions): GatewayConnec
 
   function openStream(): void {
     if (stopped) return;
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${options.token}`);
-    const call = client.session(metadata);
+    const call: GrpcStream<SessionRequest, SessionResponse> = openGrpcStream({
+      target: options.target,
+      ca: options.ca,
+      method: SupervisorService.session,
+      metadata: { authorization: `Bearer ${options.token}` },
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+    });
     let open = true;
     let connected = false;
     let markClosed: () => void = () => undefined;
@@ -107,9 +117,12 @@ export function connectGateway(options: GatewayConnectionOptions): GatewayConnec
       markConnected();
       engine.handle(command, channel);
     });
-    call.on('error', (error: Error) => finish(error.message));
+    call.on('error', (error) => finish(error.message));
     call.on('end', () => finish('gateway ended the stream'));
-    channel.send({ payload: { $case: 'hello', value: options.hello() } });
+    void Promise.resolve(options.hello()).then(
+      (hello) => channel.send({ payload: { $case: 'hello', value: hello } }),
+      (error: unknown) => finish(`cannot build hello: ${String(error)}`),
+    );
   }
 
   openStream();
@@ -124,7 +137,6 @@ export function connectGateway(options: GatewayConnectionOptions): GatewayConnec
         await Promise.race([stream.closed, timeout]);
         stream.cancel();
       }
-      client.close();
     },
   };
 }

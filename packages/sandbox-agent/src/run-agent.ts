@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { credentials } from '@grpc/grpc-js';
 import { probeKernel } from '@openshell/native-enforcer';
 import { OpenShellError } from '@openshell/policy-schema';
-import type { AgentHello } from '@openshell/proto';
+import type { AgentHello, ProbeSummary } from '@openshell/proto';
 import { connectGateway } from './connect-gateway.js';
 import { createEnforcedLauncher } from './create-enforced-launcher.js';
 import { createEventOutbox, type EventOutbox } from './event-outbox.js';
@@ -14,7 +13,6 @@ import { toProbeSummary } from './probe-summary.js';
 import type { ProcessExit } from './process-launcher.js';
 import { readSpecFile, type SpecFile } from './read-spec-file.js';
 import { readToken } from './read-token.js';
-import { serveControlSocket } from './serve-control-socket.js';
 import { createSessionEngine, type SessionEngine } from './session-engine.js';
 
 /** How long sessions get between SIGTERM and SIGKILL when the agent itself stops. */
@@ -39,35 +37,48 @@ interface Transport {
   close(): Promise<void>;
 }
 
+/**
+ * File mode: the control socket, once the probe is in. Gateway mode: the connection starts at
+ * once (TLS handshake and HTTP/2 set-up overlap the kernel probe); only hello waits for it.
+ */
 async function startTransport(
   args: AgentArgs,
   spec: SpecFile | undefined,
   engine: SessionEngine,
   outbox: EventOutbox,
-  hello: () => AgentHello,
+  probed: Promise<ProbeSummary>,
+  helloWith: (probe: ProbeSummary) => AgentHello,
   log: Logger,
 ): Promise<Transport> {
   if (args.mode === 'file') {
     if (spec === undefined)
       throw new OpenShellError('ERR_INTERNAL', 'file mode without a spec file');
+    const probe = await probed;
     const channel = { send: (event: unknown) => log('local event', { event }) };
     engine.handle({ payload: { $case: 'spec', value: spec.process } }, channel);
+    // Loaded only in file mode: the control socket is a grpc-js server, and in the bundle a
+    // dynamic import keeps grpc-js from being evaluated at every sandbox (gateway mode) start.
+    const { serveControlSocket } = await import('./serve-control-socket.js');
+    const hello = () => helloWith(probe);
     return serveControlSocket({ path: args.controlSocket, engine, outbox, hello, log });
   }
   const token = readToken(args.token);
-  const channelCredentials =
-    args.gatewayCa === undefined
-      ? credentials.createInsecure()
-      : credentials.createSsl(readFileSync(args.gatewayCa));
   const connection = connectGateway({
     target: args.target,
-    credentials: channelCredentials,
+    ca: args.gatewayCa === undefined ? undefined : readFileSync(args.gatewayCa),
     token,
     engine,
     outbox,
-    hello,
+    hello: () => probed.then(helloWith),
     log,
   });
+  try {
+    // A failed probe ends the agent (fail closed), as it did before the connection overlapped it.
+    await probed;
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
   return { close: () => connection.close() };
 }
 
@@ -114,10 +125,13 @@ export async function runAgent(args: AgentArgs, log: Logger = createLogger()): P
         `the spec file's policy was refused: ${ack.error ?? ''}`,
       );
   }
-  const probe = toProbeSummary(await probing);
-  for (const gap of probe.unenforced) log('NOT ENFORCED on this host', { gap });
+  const probed = probing.then((result) => {
+    const probe = toProbeSummary(result);
+    for (const gap of probe.unenforced) log('NOT ENFORCED on this host', { gap });
+    return probe;
+  });
   const agentVersion = readAgentVersion();
-  const hello = (): AgentHello => {
+  const helloWith = (probe: ProbeSummary): AgentHello => {
     const { mainPid, policyVersion } = engine.status();
     return {
       sandboxId,
@@ -127,7 +141,7 @@ export async function runAgent(args: AgentArgs, log: Logger = createLogger()): P
       ...(policyVersion === undefined ? {} : { policyVersion }),
     };
   };
-  const transport = await startTransport(args, spec, engine, outbox, hello, log);
+  const transport = await startTransport(args, spec, engine, outbox, probed, helloWith, log);
   installSignalForwarding(engine, log, finish);
   const code = await exitCode;
   await transport.close();

@@ -16,8 +16,9 @@ import type {
 /**
  * Where the built sandbox-agent lives on the host. `root` is bound read-only at
  * `/run/openshell/agent`; `entry` is the agent's start file relative to it: normally
- * `packages/sandbox-agent/dist/agent.bundle.mjs` (one file, so node starts it in a fraction of
- * the time of `dist/bin.js`, which still works). The root must contain everything
+ * `packages/sandbox-agent/dist/agent.bundle.mjs` (an esbuild bundle whose `agent.chunk-*.mjs`
+ * files sit beside it; node starts it in a fraction of the time of `dist/bin.js`, which still
+ * works). The root must contain everything
  * the agent resolves relative to its own files: its node_modules (pnpm links them with
  * relative symlinks, so a workspace root works as-is), the native launcher
  * (`@openshell/native-enforcer/native/build/openshell-launcher`) and the pty helper
@@ -90,12 +91,13 @@ const SANDBOX_CA_MOUNT = '/run/openshell-public/sandbox-ca';
  *   TLS peer is the gateway, so it trusts only the gateway's CA. It is also faster: Node's
  *   default store parses its ~140 bundled roots (~25 ms of CPU) when the first custom CA is
  *   added; OpenSSL's store reads the one file given.
- * - `--max-semi-space-size=1` (MB): the agent is idle between small messages, so a young
- *   generation of 1 MB instead of up to 16 MB keeps about 4 MB less resident per sandbox.
+ * `--max-semi-space-size=1` was measured and left out: it spends ~30 ms more CPU at start-up
+ * (extra scavenges) for memory that only shows after many execs (~6 MB private after 220,
+ * bench/results/agent-exec.md); one idle sandbox stays well inside its 40 MB without it.
  */
 const AGENT_WRAPPER = `node=$1
 shift
-SSL_CERT_FILE=${CA_MOUNT}/ca.pem SSL_CERT_DIR=${CA_MOUNT} exec "$node" --use-openssl-ca --max-semi-space-size=1 "$@" --sandbox-uid "$OPENSHELL_SANDBOX_UID" --sandbox-gid "$OPENSHELL_SANDBOX_GID"`;
+SSL_CERT_FILE=${CA_MOUNT}/ca.pem SSL_CERT_DIR=${CA_MOUNT} exec "$node" --use-openssl-ca "$@" --sandbox-uid "$OPENSHELL_SANDBOX_UID" --sandbox-gid "$OPENSHELL_SANDBOX_GID"`;
 
 /**
  * The supervisor's answer to a sandbox's first hello. Known before the sandbox exists, so a
