@@ -16,7 +16,26 @@ const USAGE = `Usage: openshell-gateway [options]   (normally started by \`opens
   --address-pool CIDR      sandbox address pool (default 10.200.0.0/16; must not hold the service address' /30)
   --supervisor-port N      agent and proxy control endpoint (default 17672)
   --proxy-port N           egress proxy port (default 3128)
+  --uid-base N, --name-prefix P, --cgroup-parent NAME   host uid range and object names
+
+Every host-layout flag (service address to cgroup parent) defaults to OPENSHELL_<FLAG>
+from the environment, e.g. OPENSHELL_SERVICE_ADDRESS, OPENSHELL_PROXY_PORT.
   -h, --help`;
+
+/**
+ * Host-layout settings also come from OPENSHELL_<NAME> (e.g. OPENSHELL_SERVICE_ADDRESS), so
+ * a CLI that auto-starts the daemon passes them through its environment: tests and hosts
+ * whose 10.200.0.0/16 is taken need no extra CLI flags.
+ */
+function env(name: string): string | undefined {
+  const value = process.env[`OPENSHELL_${name}`];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function optional(name: string): { default?: string } {
+  const value = env(name);
+  return value === undefined ? {} : { default: value };
+}
 
 function port(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -36,13 +55,13 @@ async function main(): Promise<void> {
       driver: { type: 'string', default: 'local' },
       resolve: { type: 'string', multiple: true, default: [] },
       'upstream-ca': { type: 'string' },
-      'service-address': { type: 'string', default: '10.200.0.1' },
-      'address-pool': { type: 'string', default: '10.200.0.0/16' },
-      'supervisor-port': { type: 'string' },
-      'proxy-port': { type: 'string' },
-      'uid-base': { type: 'string' },
-      'name-prefix': { type: 'string' },
-      'cgroup-parent': { type: 'string' },
+      'service-address': { type: 'string', default: env('SERVICE_ADDRESS') ?? '10.200.0.1' },
+      'address-pool': { type: 'string', default: env('ADDRESS_POOL') ?? '10.200.0.0/16' },
+      'supervisor-port': { type: 'string', ...optional('SUPERVISOR_PORT') },
+      'proxy-port': { type: 'string', ...optional('PROXY_PORT') },
+      'uid-base': { type: 'string', ...optional('UID_BASE') },
+      'name-prefix': { type: 'string', ...optional('NAME_PREFIX') },
+      'cgroup-parent': { type: 'string', ...optional('CGROUP_PARENT') },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,

@@ -62,7 +62,7 @@ function collect<T>(
     });
     stream.on('error', (error: { code?: number }) => {
       // CANCELLED is our own cancel() after resolving.
-      if (error.code !== 1) reject(error as Error);
+      if (error.code !== 1) reject(error);
     });
   });
 }
