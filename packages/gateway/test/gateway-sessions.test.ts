@@ -60,7 +60,7 @@ function collect<T>(
         resolve(seen);
       }
     });
-    stream.on('error', (error: { code?: number }) => {
+    stream.on('error', (error: Error & { code?: number }) => {
       // CANCELLED is our own cancel() after resolving.
       if (error.code !== 1) reject(error);
     });
