@@ -9,16 +9,25 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built `openshell` binary as a user would, with optional stdin. */
+/**
+ * Runs the built `openshell` binary as a user would, with optional stdin. `env` is added to
+ * the test's environment (e.g. OPENSHELL_CONFIG_DIR, so a test never touches ~/.config);
+ * a variable set to undefined is removed.
+ */
 export function runCli(
   args: readonly string[],
-  opts: { stdin?: string; cwd?: string } = {},
+  opts: { stdin?: string; cwd?: string; env?: Record<string, string | undefined> } = {},
 ): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  for (const [key, value] of Object.entries(opts.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
       [CLI_BIN, ...args],
-      { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 30_000 },
+      { cwd: opts.cwd, env, timeout: 30_000 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
           reject(new Error(`cannot run openshell: ${error.message}`, { cause: error }));
