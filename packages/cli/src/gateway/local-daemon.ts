@@ -64,11 +64,22 @@ export async function settingsFromEnv(
       env['OPENSHELL_STATE_DIR'] !== undefined && env['OPENSHELL_STATE_DIR'] !== ''
         ? defaultStateDir(env)
         : (stateDir ?? defaultStateDir(env)),
-    port: DEFAULT_GRPC_PORT,
-    httpPort: DEFAULT_HTTP_PORT,
+    port: portFromEnv(env, 'OPENSHELL_GATEWAY_PORT', DEFAULT_GRPC_PORT),
+    httpPort: portFromEnv(env, 'OPENSHELL_GATEWAY_HTTP_PORT', DEFAULT_HTTP_PORT),
     resolve: resolveList,
     ...(upstreamCa !== undefined && upstreamCa !== '' ? { upstreamCa } : {}),
   };
+}
+
+/** A port from the environment (auto-start beside another gateway), else the default. */
+function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new OpenShellError('ERR_USAGE', `${name}=${text}: expected a port number 1–65535`);
+  }
+  return port;
 }
 
 /** True when a process with this pid exists (signal 0 probes without delivering anything). */
