@@ -1,14 +1,20 @@
 /*
- * openshell-sock-diag: tells the egress proxy which socket (inode, creating uid) is the
- * client end of a TCP connection, by exact 4-tuple, with NETLINK_SOCK_DIAG
- * (sock_diag(7), inet_diag_req_v2 without NLM_F_DUMP). The kernel answers from a hash
- * lookup in microseconds; reading /proc/net/tcp instead walks every bucket of the
- * established hash table (about a millisecond even when it is nearly empty).
+ * openshell-sock-diag: tells the egress proxy which process is the client end of a TCP
+ * connection. The socket is found by exact 4-tuple with NETLINK_SOCK_DIAG (sock_diag(7),
+ * inet_diag_req_v2 without NLM_F_DUMP): the kernel answers from a hash lookup in
+ * microseconds, where reading /proc/net/tcp walks every bucket of the established hash
+ * table (about a millisecond even when it is nearly empty). Its holders and their
+ * executables are then read from /proc (find-caller.h).
  *
  * A persistent co-process of the proxy. Protocol on stdin/stdout, one line each way:
- *   request:  <id> <netns-pid> <local-ip> <local-port> <remote-ip> <remote-port>\n
+ *   lookup:   <id> <netns-pid> <local-ip> <local-port> <remote-ip> <remote-port>\n
  *             (local = the client's end; netns-pid 0 = our own network namespace)
- *   answer:   <id> <inode> <uid>\n   or   <id> - <errno>\n   (2 = ENOENT: no such socket)
+ *     answer: <id> <inode> <uid>\n   or   <id> - <errno>\n   (2 = ENOENT: no such socket)
+ *   who:      <id> who <netns-pid> <local-ip> <local-port> <remote-ip> <remote-port>\n
+ *     answer: <id> = <pid> <exe> [<ancestor> ...]\n   (paths hex-encoded, nearest first)
+ *             <id> x none\n        the socket exists but no process could be confirmed
+ *             <id> x ambiguous\n   held by processes running different executables
+ *             <id> - <errno>\n     as for lookup (2 = no such socket)
  * Requests are answered in order; all complete lines of one read are answered in one write.
  * Exits on EOF, and (PR_SET_PDEATHSIG) when the proxy dies.
  */
@@ -30,6 +36,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "find-caller.h"
 
 #define MAX_LINE 256
 
@@ -121,43 +129,219 @@ static int parse_port(const char *text) {
   return (errno || *end || v < 1 || v > 65535) ? -1 : (int)v;
 }
 
-/* Answers one request line into out (at most MAX_LINE bytes). */
-static void answer(char *line, char *out) {
-  char *fields[6];
+/*
+ * Answers are collected in one buffer and written when a read's lines are done (or the
+ * buffer fills): one write per batch of pipelined requests.
+ */
+static char out[1 << 20];
+static size_t out_len;
+
+/* Writes all of buf; exits when the proxy has gone away. */
+static void write_all(const char *buf, size_t len) {
+  for (size_t off = 0; off < len;) {
+    ssize_t w = write(STDOUT_FILENO, buf + off, len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) _exit(0);
+    off += (size_t)w;
+  }
+}
+
+static void flush_out(void) {
+  write_all(out, out_len);
+  out_len = 0;
+}
+
+static void emit(const char *text, size_t len) {
+  if (out_len + len > sizeof out) flush_out();
+  if (len > sizeof out) {
+    write_all(text, len);
+    return;
+  }
+  memcpy(out + out_len, text, len);
+  out_len += len;
+}
+
+/* "<id> - <errno>\n": the lookup failed (2 = no such socket). */
+static void emit_error(const char *id, int error) {
+  char line[MAX_LINE];
+  int n = snprintf(line, sizeof line, "%s - %d\n", id, error);
+  emit(line, (size_t)n);
+}
+
+/* " <hex>": paths may hold any byte but NUL (spaces, newlines), so they are never sent raw. */
+static void emit_hex(const char *path, size_t len) {
+  static const char digits[] = "0123456789abcdef";
+  char chunk[2 * 256 + 1];
+  emit(" ", 1);
+  for (size_t off = 0; off < len; off += 256) {
+    size_t part = len - off < 256 ? len - off : 256;
+    for (size_t i = 0; i < part; i++) {
+      chunk[2 * i] = digits[(unsigned char)path[off + i] >> 4];
+      chunk[2 * i + 1] = digits[(unsigned char)path[off + i] & 15];
+    }
+    emit(chunk, 2 * part);
+  }
+}
+
+/* One request line of a batch, parsed and looked up; who requests carry their walk query. */
+struct request {
+  char id[24];
+  int who;
+  int error; /* errno of a failed lookup, 0 when found */
+  unsigned long inode;
+  unsigned uid;
+  struct query *query;
+};
+
+/* Parses one line (see the protocol at the top) and looks its socket up in the kernel. */
+static void parse_and_look_up(char *line, struct request *r) {
+  char *fields[7];
   int count = 0;
-  for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok && count < 6;
+  for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok && count < 7;
        tok = strtok_r(NULL, " ", &save))
     fields[count++] = tok;
-  const char *id = count > 0 && strlen(fields[0]) < 24 ? fields[0] : "0";
+  snprintf(r->id, sizeof r->id, "%s", count > 0 && strlen(fields[0]) < sizeof r->id ? fields[0] : "0");
+  r->who = count == 7 && strcmp(fields[1], "who") == 0;
+  r->query = NULL;
+  char **f = r->who ? fields + 1 : fields;
+  int complete = count == (r->who ? 7 : 6);
   unsigned char src[16], dst[16];
   int family = 0;
-  char *end;
-  long pid = count == 6 ? strtol(fields[1], &end, 10) : -1;
-  int sport = count == 6 ? parse_port(fields[3]) : -1;
-  int dport = count == 6 ? parse_port(fields[5]) : -1;
-  if (count == 6 && *end == 0 && pid >= 0 && pid <= INT_MAX && sport > 0 && dport > 0) {
-    if (inet_pton(AF_INET, fields[2], src) == 1 && inet_pton(AF_INET, fields[4], dst) == 1)
+  char *end = NULL;
+  long pid = complete ? strtol(f[1], &end, 10) : -1;
+  int sport = complete ? parse_port(f[3]) : -1;
+  int dport = complete ? parse_port(f[5]) : -1;
+  if (complete && *end == 0 && pid >= 0 && pid <= INT_MAX && sport > 0 && dport > 0) {
+    if (inet_pton(AF_INET, f[2], src) == 1 && inet_pton(AF_INET, f[4], dst) == 1)
       family = AF_INET;
-    else if (inet_pton(AF_INET6, fields[2], src) == 1 && inet_pton(AF_INET6, fields[4], dst) == 1)
+    else if (inet_pton(AF_INET6, f[2], src) == 1 && inet_pton(AF_INET6, f[4], dst) == 1)
       family = AF_INET6;
   }
   if (family == 0) {
-    snprintf(out, MAX_LINE, "%s - %d\n", id, EINVAL);
+    r->error = EINVAL;
     return;
   }
   int diag = diag_socket_for(pid);
   if (diag < 0) {
-    snprintf(out, MAX_LINE, "%s - %d\n", id, -diag);
+    r->error = -diag;
     return;
   }
-  unsigned long inode = 0;
-  unsigned uid = 0;
-  int err = lookup(diag, family, src, sport, dst, dport, &inode, &uid);
+  r->inode = 0;
+  r->uid = 0;
+  r->error = lookup(diag, family, src, sport, dst, dport, &r->inode, &r->uid);
   if (diag != own_diag) close(diag);
-  if (err == 0 && inode != 0)
-    snprintf(out, MAX_LINE, "%s %lu %u\n", id, inode, uid);
-  else
-    snprintf(out, MAX_LINE, "%s - %d\n", id, err == 0 ? ENOENT : err);
+  if (r->error == 0 && r->inode == 0) r->error = ENOENT;
+}
+
+/* An identity read once per process per batch (a client with many sockets is read once). */
+struct known {
+  int pid;
+  int ok;
+  int ancestor_count;
+  size_t used;
+  char *paths;
+};
+
+static struct identity scratch;
+
+static const struct known *identity_of(struct known *known, int *known_count, int pid) {
+  for (int i = 0; i < *known_count; i++)
+    if (known[i].pid == pid) return &known[i];
+  read_identity(pid, &scratch);
+  struct known *k = &known[(*known_count)++];
+  *k = (struct known){.pid = pid, .ok = scratch.ok, .ancestor_count = scratch.ancestor_count};
+  k->paths = scratch.ok ? malloc(scratch.used) : NULL;
+  if (k->paths) {
+    memcpy(k->paths, scratch.paths, scratch.used);
+    k->used = scratch.used;
+  } else {
+    k->ok = 0;
+  }
+  return k;
+}
+
+/*
+ * Several processes may hold one socket (fork inheritance). Different executables →
+ * ambiguous; the same executable at several depths → the holder with the fewest ancestors,
+ * so nobody gains a grant from a deeper chain. A holder counts only if it still has the
+ * socket on the same descriptor after its /proc files were read (else its pid may have
+ * been reused meanwhile).
+ */
+static void answer_who(const struct request *r, struct known *known, int *known_count) {
+  const struct query *q = r->query;
+  const struct known *best = NULL;
+  int best_pid = 0, ambiguous = q->overflow;
+  for (int i = 0; i < q->holder_count && !ambiguous; i++) {
+    const struct known *k = identity_of(known, known_count, q->holders[i].pid);
+    if (!k->ok || !still_holds(&q->holders[i], q->inode)) continue;
+    if (best && strcmp(best->paths, k->paths) != 0) ambiguous = 1;
+    if (!best || k->ancestor_count < best->ancestor_count) {
+      best = k;
+      best_pid = q->holders[i].pid;
+    }
+  }
+  if (ambiguous || !best) {
+    char line[MAX_LINE];
+    int n = snprintf(line, sizeof line, "%s x %s\n", r->id, ambiguous ? "ambiguous" : "none");
+    emit(line, (size_t)n);
+    return;
+  }
+  char head[MAX_LINE];
+  int head_len = snprintf(head, sizeof head, "%s = %d", r->id, best_pid);
+  emit(head, (size_t)head_len);
+  size_t off = 0;
+  for (int i = 0; i <= best->ancestor_count; i++) {
+    size_t len = strlen(best->paths + off);
+    emit_hex(best->paths + off, len);
+    off += len + 1;
+  }
+  emit("\n", 1);
+}
+
+/*
+ * Answers a batch of request lines in order: every socket looked up first, then one walk
+ * of /proc for all the who requests, then the answers.
+ */
+static void answer_batch(char **lines, int count) {
+  struct request *requests = calloc((size_t)count, sizeof *requests);
+  struct query *queries = calloc((size_t)count, sizeof *queries);
+  struct known *known = calloc((size_t)count * MAX_HOLDERS, sizeof *known);
+  int query_count = 0, known_count = 0, walked = 0;
+  if (requests && queries && known) {
+    for (int i = 0; i < count; i++) {
+      parse_and_look_up(lines[i], &requests[i]);
+      if (!requests[i].who || requests[i].error != 0) continue;
+      requests[i].query = &queries[query_count++];
+      requests[i].query->inode = requests[i].inode;
+      requests[i].query->uid = requests[i].uid;
+    }
+    walked = query_count == 0 || find_holders(queries, query_count) == 0;
+  }
+  for (int i = 0; i < count; i++) {
+    if (!requests || !queries || !known) {
+      /* Out of memory: "unavailable" (EIO), so the proxy identifies these callers itself. */
+      char *space = strchr(lines[i], ' ');
+      if (space) *space = 0;
+      char id[24];
+      snprintf(id, sizeof id, "%.23s", lines[i]);
+      emit_error(id, EIO);
+    } else if (requests[i].error != 0) {
+      emit_error(requests[i].id, requests[i].error);
+    } else if (!requests[i].who) {
+      char text[MAX_LINE];
+      int n = snprintf(text, sizeof text, "%s %lu %u\n", requests[i].id, requests[i].inode,
+                       requests[i].uid);
+      emit(text, (size_t)n);
+    } else if (!walked) {
+      emit_error(requests[i].id, EIO);
+    } else {
+      answer_who(&requests[i], known, &known_count);
+    }
+  }
+  for (int i = 0; i < known_count; i++) free(known[i].paths);
+  free(known);
+  free(queries);
+  free(requests);
 }
 
 /*
@@ -189,16 +373,6 @@ static int self_test(void) {
   return ok;
 }
 
-/* Writes all of buf; exits when the proxy has gone away. */
-static void write_all(const char *buf, size_t len) {
-  for (size_t off = 0; off < len;) {
-    ssize_t w = write(STDOUT_FILENO, buf + off, len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) _exit(0);
-    off += (size_t)w;
-  }
-}
-
 int main(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   signal(SIGPIPE, SIG_DFL);
@@ -215,28 +389,25 @@ int main(void) {
     return 1;
   }
   static char in[65536];
-  static char out[64 * MAX_LINE];
   size_t have = 0;
   for (;;) {
     ssize_t n = read(STDIN_FILENO, in + have, sizeof in - 1 - have);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return 0;
     have += (size_t)n;
-    size_t used = 0, written = 0;
+    size_t used = 0;
     char *nl;
+    static char *lines[sizeof in / 2];
+    int count = 0;
     while ((nl = memchr(in + used, '\n', have - used)) != NULL) {
       *nl = 0;
       char *line = in + used;
       used = (size_t)(nl - in) + 1;
       if (strlen(line) >= MAX_LINE) line[0] = 0; /* too long: answered as invalid */
-      answer(line, out + written);
-      written += strlen(out + written);
-      if (written > sizeof out - MAX_LINE) {
-        write_all(out, written);
-        written = 0;
-      }
+      lines[count++] = line;
     }
-    write_all(out, written);
+    if (count > 0) answer_batch(lines, count);
+    flush_out();
     memmove(in, in + used, have - used);
     have -= used;
     /* A line longer than the whole buffer: drop it rather than stall. */

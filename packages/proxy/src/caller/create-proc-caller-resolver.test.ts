@@ -93,6 +93,28 @@ describe.for(['sock-diag', 'proc'] as const)(
   },
 );
 
+test('a helper that cannot answer hands every lookup to the /proc walk here, which finds the same caller', async () => {
+  const warnings: string[] = [];
+  // /usr/bin/false exits at once: every request is answered "unavailable".
+  const resolver = createProcCallerResolver({
+    helperPath: '/usr/bin/false',
+    warn: (m) => warnings.push(m),
+  });
+  try {
+    const socket = await connectFrom(
+      'exec 3<>/dev/tcp/127.0.0.1/PORT; exec /usr/bin/sleep 30 3<&3',
+    );
+    expect(await resolver.resolve(infoOf(socket))).toMatchObject({
+      pid: children.at(-1)?.pid,
+      exe: '/usr/bin/sleep',
+    });
+    expect(await resolver.resolve({ ...infoOf(socket), remotePort: 1 })).toBeNull();
+    expect(warnings.filter((w) => w.includes('stopped'))).toHaveLength(1);
+  } finally {
+    resolver.close?.();
+  }
+});
+
 describe('/proc/net/tcp encoding', () => {
   test('keys are written as the kernel prints them (little-endian words, hex port)', () => {
     expect(encodeSocketKeys('127.0.0.1', 40000, '127.0.0.1', 3128)).toEqual({

@@ -9,9 +9,11 @@ export interface ProcCallerResolverOptions {
   /** Mount point of procfs; `/proc` on a normal host. */
   readonly procRoot?: string;
   /**
-   * How the client socket's inode is found: `sock-diag` (default) asks the kernel for the
-   * exact 4-tuple through the native helper, falling back to the tables when the helper is
-   * missing or cannot answer; `proc` always reads /proc/<pid>/net/tcp{,6}.
+   * Where callers are identified: `sock-diag` (default) by the native helper, which finds
+   * the socket by its exact 4-tuple and then its holders and their executables in /proc,
+   * in one round trip; this process does the same from the tables and /proc when the
+   * helper is missing or cannot answer. `proc`: always in this process, from
+   * /proc/<pid>/net/tcp{,6}.
    */
   readonly socketLookup?: 'sock-diag' | 'proc';
   /** Path of the sock_diag helper (default: the package's native/build binary). */
@@ -69,14 +71,18 @@ function pickIdentity(identities: readonly ProcessIdentity[]): CallerIdentity | 
 }
 
 /**
- * Host implementation of CallerResolver: socket 4-tuple → inode and creating uid (an exact
- * NETLINK_SOCK_DIAG lookup in the client's netns by the native helper, or the netns's
- * /proc/<pid>/net/tcp{,6}) → holders (scan of /proc/<pid>/fd) → /proc/<pid>/exe and
- * ancestors via PPid. Never the command line, which the caller controls.
+ * Host implementation of CallerResolver: socket 4-tuple → inode and creating uid → holders
+ * (scan of /proc/<pid>/fd) → /proc/<pid>/exe and ancestors via PPid. Never the command
+ * line, which the caller controls.
  *
- * Resolution is batched: connections pending together share one read of each tcp table
- * and one walk of /proc, so a burst of 1,000 connections costs a handful of walks rather
- * than 1,000. Every read is asynchronous, so tunnels keep flowing during a walk.
+ * Normally the native helper does all of it (an exact NETLINK_SOCK_DIAG lookup in the
+ * client's netns, then native/src/find-caller.h): procfs syscalls from C cost a fraction
+ * of what they cost through Node, and the event loop never waits on procfs. Requests are
+ * pipelined; nothing about a caller is cached between connections.
+ *
+ * The fallback here (no helper, or `socketLookup: 'proc'`) applies the same rules and is
+ * batched: connections pending together share one read of each tcp table and one walk of
+ * /proc, so a burst of 1,000 connections costs a handful of walks rather than 1,000.
  *
  * @example
  * const resolver = createProcCallerResolver();
@@ -138,25 +144,8 @@ export function createProcCallerResolver(options: ProcCallerResolverOptions = {}
     return entries;
   }
 
-  /** Exact lookups through the sock_diag helper; whatever it cannot answer goes to the tables. */
-  async function findEntries(batch: readonly Pending[]): Promise<Map<Pending, SocketEntry>> {
-    if (!diag) return entriesFromTables(batch);
-    const answers = await Promise.all(
-      batch.map((p) => (p.keys ? diag.lookup(p.info) : Promise.resolve(null))),
-    );
-    const entries = new Map<Pending, SocketEntry>();
-    const rest: Pending[] = [];
-    batch.forEach((p, i) => {
-      const answer = answers[i];
-      if (answer === 'unavailable') rest.push(p);
-      else if (answer) entries.set(p, answer);
-    });
-    if (rest.length > 0) for (const [p, entry] of entriesFromTables(rest)) entries.set(p, entry);
-    return entries;
-  }
-
   async function runBatch(batch: readonly Pending[]): Promise<void> {
-    const entries = await findEntries(batch);
+    const entries = entriesFromTables(batch);
     const inodes = new Map<Pending, number>();
     const uids = new Set<number>();
     for (const [p, entry] of entries) {
@@ -212,23 +201,32 @@ export function createProcCallerResolver(options: ProcCallerResolverOptions = {}
       });
   }
 
+  /** The /proc walk in this process, for what the helper cannot answer. */
+  function resolveHere(info: SocketInfo): Promise<CallerIdentity | null> {
+    return new Promise((settle) => {
+      const keys = encodeSocketKeys(
+        info.remoteAddress,
+        info.remotePort,
+        info.localAddress,
+        info.localPort,
+      );
+      queue.push({ info, keys, settle });
+      // Deferred one turn so connections accepted together share the first walk.
+      if (!running && queue.length === 1) {
+        setImmediate(() => {
+          if (!running && queue.length > 0) startBatch();
+        });
+      }
+    });
+  }
+
   return {
     resolve(info: SocketInfo): Promise<CallerIdentity | null> {
-      return new Promise((settle) => {
-        const keys = encodeSocketKeys(
-          info.remoteAddress,
-          info.remotePort,
-          info.localAddress,
-          info.localPort,
-        );
-        queue.push({ info, keys, settle });
-        // Deferred one turn so connections accepted together share the first walk.
-        if (!running && queue.length === 1) {
-          setImmediate(() => {
-            if (!running && queue.length > 0) startBatch();
-          });
-        }
-      });
+      if (!diag) return resolveHere(info);
+      // One round trip: the helper finds the socket, its holders and their identity.
+      return diag
+        .identify(info)
+        .then((answer) => (answer === 'unavailable' ? resolveHere(info) : answer));
     },
     close() {
       diag?.close();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SocketInfo } from './caller-resolver.js';
@@ -112,6 +112,21 @@ describe('sock_diag helper', () => {
     expect(await diag.lookup(info)).toBeNull();
   });
 
+  test('who: the holder, its executable and ancestors in one answer (here the proxy itself, looked at last)', async () => {
+    const { info } = await connection();
+    const who = await diag.identify(info);
+    expect(who).toMatchObject({ pid: process.pid, exe: realpathSync(process.execPath) });
+    expect(who === 'unavailable' ? null : who?.ancestors).toEqual(expect.any(Array));
+  });
+
+  test('who: a 4-tuple no socket has → null; a malformed request → "unavailable"', async () => {
+    const { info } = await connection();
+    expect(await diag.identify({ ...info, remotePort: 1 })).toBeNull();
+    expect(await diag.identify({ ...info, localAddress: 'not-an-address' })).toBe('unavailable');
+    // Positive control: the same connection, asked correctly.
+    expect(await diag.identify(info)).toMatchObject({ pid: process.pid });
+  });
+
   test('a missing helper binary → no lookup (the resolver reads /proc instead)', () => {
     expect(startSockDiagLookup('/nonexistent/openshell-sock-diag', () => undefined)).toBeNull();
   });
@@ -123,6 +138,7 @@ describe('sock_diag helper', () => {
     expect(await dying?.lookup(info)).toBe('unavailable');
     await new Promise((r) => setTimeout(r, 50));
     expect(await dying?.lookup(info)).toBe('unavailable');
+    expect(await dying?.identify(info)).toBe('unavailable');
     expect(warnings.filter((w) => w.includes('stopped'))).toHaveLength(1);
   });
 });
