@@ -74,3 +74,9 @@ export {
   type ProviderType,
   type ProviderTypeInfo,
 } from './providers/provider-types.js';
+export {
+  AGENT_PRESETS,
+  findAgentPreset,
+  type AgentName,
+  type AgentPreset,
+} from './presets/agent-presets.js';

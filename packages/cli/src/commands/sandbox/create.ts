@@ -4,6 +4,7 @@ import type { CreateSandboxRequest } from '@openshell/proto';
 import { BaseCommand, outputFlag } from '../../base-command.js';
 import { callUnary } from '../../gateway/call-unary.js';
 import { rememberSandbox } from '../../gateway/sandbox-ref.js';
+import { choosePolicy, describePresetUse } from '../../sandbox/agent-policy.js';
 import { ensureAgentProviders } from '../../sandbox/ensure-providers.js';
 import {
   parseCpu,
@@ -11,7 +12,6 @@ import {
   parseMemory,
   parseUploadSpec,
 } from '../../sandbox/parse-options.js';
-import { readPolicyInput } from '../../sandbox/policy-input.js';
 import { runExec } from '../../sandbox/run-exec.js';
 import { toSandboxRecord } from '../../sandbox/sandbox-record.js';
 import { toExitCode } from '../../sandbox/terminal.js';
@@ -27,7 +27,9 @@ export default class SandboxCreate extends BaseCommand {
     '(default /bin/bash -l) attached to this terminal and exits with its exit code; the sandbox ' +
     'stays Ready afterwards unless --no-keep. With --detach, CMD becomes the sandbox main process ' +
     'and the command returns once Ready. Credentials for a known agent (claude, codex, opencode, ' +
-    'copilot, gh) can be turned into a provider from your environment with --auto-providers.';
+    'copilot, gh) can be turned into a provider from your environment with --auto-providers. ' +
+    'Without --policy, a known agent (claude, codex, opencode, copilot) gets its built-in policy, ' +
+    'which allows only the hosts that agent needs; --no-preset denies all egress instead.';
   static override examples = [
     '<%= config.bin %> sandbox create --name demo -- claude',
     '<%= config.bin %> sandbox create --policy policy.yaml --cpu 1.5 --memory 2g -- bash',
@@ -39,7 +41,16 @@ export default class SandboxCreate extends BaseCommand {
   static override flags = {
     name: Flags.string({ description: 'Sandbox name (default: a two-word petname).' }),
     from: Flags.string({ description: 'Root filesystem directory or image.' }),
-    policy: Flags.string({ description: 'Policy YAML file (default: deny all egress).' }),
+    policy: Flags.string({
+      description: "Policy YAML file (default: the agent's built-in preset, else deny all egress).",
+    }),
+    preset: Flags.boolean({
+      description:
+        'Use the built-in policy of a known agent (claude, codex, opencode, copilot) when no ' +
+        '--policy is given (default; --no-preset denies all egress instead).',
+      allowNo: true,
+      default: true,
+    }),
     provider: Flags.string({
       description: 'Provider whose credentials the sandbox may use (repeatable).',
       multiple: true,
@@ -80,7 +91,11 @@ export default class SandboxCreate extends BaseCommand {
     const env = parseKeyValues('--env', flags.env ?? []);
     const labels = parseKeyValues('--label', flags.label ?? []);
     const uploads = (flags.upload ?? []).map(parseUploadSpec);
-    const policy = flags.policy === undefined ? undefined : await readPolicyInput(flags.policy);
+    const policy = await choosePolicy({
+      policyFile: flags.policy,
+      usePreset: flags.preset,
+      command: given,
+    });
     if (flags.detach && uploads.length > 0) {
       throw new OpenShellError(
         'ERR_USAGE',
@@ -130,6 +145,14 @@ export default class SandboxCreate extends BaseCommand {
       }
       created = sandbox.name;
       progress.done(`Created sandbox ${sandbox.name}`);
+      const presetNote =
+        policy?.preset === undefined
+          ? undefined
+          : describePresetUse(policy.preset, sandbox.name, {
+              stderrIsTty: process.stderr.isTTY === true,
+              verbosity: this.verbosity,
+            });
+      if (presetNote !== undefined) process.stderr.write(presetNote);
       await rememberSandbox(conn, sandbox.name);
       progress.step(`Provisioning sandbox ${sandbox.name}`);
       const ready = await waitForReady(conn, sandbox.id, sandbox.name, progress);
