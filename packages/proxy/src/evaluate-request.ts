@@ -17,6 +17,7 @@ import {
 import { headerValue, isChunked, toForwardHeaders } from './http/forward-headers.js';
 import { formatAuthority, parseAbsoluteTarget, parseAuthority } from './http/request-target.js';
 import { INFERENCE_HOST } from './inference/handle-inference.js';
+import { POLICY_CHECK_HOST } from './policy-check/handle-policy-check.js';
 import type { InterceptedConnection, ProxyContext } from './proxy-context.js';
 import type { SandboxState } from './sandbox/sandbox-registry.js';
 import { resolveDestination, type DialTarget } from './ssrf/resolve-destination.js';
@@ -141,9 +142,9 @@ export async function evaluateRequest(
     return refuse(scoped);
   }
   const { host, port, target, caller } = scoped;
-  if (host === INFERENCE_HOST) {
-    // Only an Upgrade gets here (plain requests are served by the inference router):
-    // inference.local is never dialled, and it speaks no WebSocket.
+  if (host === INFERENCE_HOST || host === POLICY_CHECK_HOST) {
+    // Only an Upgrade gets here (plain requests are served by the proxy itself): these
+    // names are never dialled, and they speak no WebSocket.
     return refuse(l4Denied(method, host, port));
   }
   const sandbox = scoped.sandboxId === undefined ? undefined : ctx.registry.get(scoped.sandboxId);

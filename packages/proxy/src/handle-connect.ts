@@ -16,6 +16,10 @@ import {
 import { parseAuthority } from './http/request-target.js';
 import { INFERENCE_HOST } from './inference/handle-inference.js';
 import { serveInferenceTunnel } from './inference/serve-inference-tunnel.js';
+import {
+  POLICY_CHECK_HOST,
+  policyCheckConnectRefused,
+} from './policy-check/handle-policy-check.js';
 import { interceptTunnel } from './intercept-tunnel.js';
 import type { ProxyContext } from './proxy-context.js';
 import { relayRawTunnel } from './relay-raw-tunnel.js';
@@ -101,6 +105,18 @@ async function runConnect(
     // Served by the proxy, never dialled, whatever network_policies say; the inference
     // section decides each request inside. No caller identity is needed for that.
     connectInference(ctx, socket, head, { sandboxId, caller, port }, record);
+    return;
+  }
+  if (host === POLICY_CHECK_HOST) {
+    // The check is plain HTTP only; a tunnel to it would be dialled or left unanswered.
+    record({
+      ...versioned,
+      caller,
+      action: 'deny',
+      outcome: 'policy_check_refused',
+      reason: `${POLICY_CHECK_HOST} is served as plain HTTP only`,
+    });
+    refuse(socket, policyCheckConnectRefused(port));
     return;
   }
   if (!caller) {

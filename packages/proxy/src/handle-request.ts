@@ -12,6 +12,7 @@ import { sendProxyResponse } from './http/send-proxy-response.js';
 import { parseAbsoluteTarget } from './http/request-target.js';
 import { evaluateRequest, type RequestPlan } from './evaluate-request.js';
 import { INFERENCE_HOST, handleInferenceRequest } from './inference/handle-inference.js';
+import { POLICY_CHECK_HOST, handlePolicyCheck } from './policy-check/handle-policy-check.js';
 import type { ProxyContext } from './proxy-context.js';
 
 /**
@@ -39,6 +40,22 @@ async function serveRequest(
       // Forward-form http://inference.local/… is the router's too, never a dial.
       const client = ctx.clients.get(req.socket);
       handleInferenceRequest(
+        ctx,
+        req,
+        res,
+        {
+          sandboxId: client?.sandboxId,
+          caller: client?.caller ?? Promise.resolve(null),
+          port: absolute.authority.port,
+        },
+        absolute.target,
+      );
+      return;
+    }
+    if (absolute.ok && absolute.authority.host === POLICY_CHECK_HOST) {
+      // Forward-form http://policy.local/… is answered by the proxy, never dialled.
+      const client = ctx.clients.get(req.socket);
+      handlePolicyCheck(
         ctx,
         req,
         res,

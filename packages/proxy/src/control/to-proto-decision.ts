@@ -75,6 +75,8 @@ function toLayer(outcome: DecisionOutcome, layer: DecisionEvent['layer']): Decis
     case 'request_authority_mismatch':
     case 'tunnel_limit':
     case 'tunnel_closed_by_reload':
+    case 'policy_check':
+    case 'policy_check_refused':
       return layer === 'l7' ? DecisionLayer.DECISION_LAYER_L7 : DecisionLayer.DECISION_LAYER_L4;
   }
 }

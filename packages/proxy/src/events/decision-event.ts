@@ -23,7 +23,11 @@ export type DecisionOutcome =
   | 'inference_not_enabled'
   | 'inference_bad_request'
   | 'no_compatible_route'
-  | 'inference_route_unavailable';
+  | 'inference_route_unavailable'
+  // Policy check (http://policy.local/v1/check): an answer (action = what a real request
+  // would get, nothing sent), or a malformed/refused check.
+  | 'policy_check'
+  | 'policy_check_refused';
 
 /**
  * One structured record per decision (OCSF-style fields, DESIGN §4). Never contains a
