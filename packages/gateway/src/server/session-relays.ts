@@ -84,171 +84,192 @@ export function createSessionRelays(deps: {
     };
   }
 
-  function exec(call: ServerDuplexStream<ExecRequest, ExecResponse>): void {
+  /** The two ends a relay can finish a client stream with. */
+  interface StreamEnds {
+    fail(error: unknown): void;
+    end(): void;
+  }
+
+  /**
+   * The plumbing exec and connect share: the first message must be `start`; the stream is
+   * paused until the agent session exists (so no input is lost meanwhile); later messages
+   * are forwarded; a client that goes away gets `onCancel`. Finishing happens once.
+   */
+  function relayProcessStream<Req extends { payload?: { $case: string } | undefined }, Res>(
+    call: ServerDuplexStream<Req, Res>,
+    name: string,
+    open: (start: NonNullable<Req['payload']>, ends: StreamEnds) => Promise<RelaySession>,
+    forward: (
+      session: RelaySession,
+      payload: NonNullable<Req['payload']>,
+      ends: StreamEnds,
+    ) => void,
+    onCancel: (session: RelaySession) => void,
+  ): void {
     let session: RelaySession | undefined;
     let finished = false;
-    const fail = (error: unknown): void => {
-      if (finished) return;
-      finished = true;
-      session?.close();
-      call.emit('error', toServiceError(error));
+    const ends: StreamEnds = {
+      fail(error) {
+        if (finished) return;
+        finished = true;
+        session?.close();
+        call.emit('error', toServiceError(error));
+      },
+      end() {
+        finished = true;
+        session?.close();
+        call.end();
+      },
     };
-    const end = (): void => {
-      finished = true;
-      session?.close();
-      call.end();
-    };
-    call.on('data', (message: ExecRequest) => {
+    call.on('data', (message: Req) => {
       const payload = message.payload;
       if (payload === undefined || finished) return;
       if (payload.$case === 'start') {
         if (session !== undefined) return;
-        const start = payload.value;
         call.pause();
-        processSpec(start.sandbox, start)
-          .then(({ id, spec }) => {
-            session = deps.supervisor().openSession(
-              id,
-              (sessionId) => ({
-                $case: 'exec',
-                value: {
-                  sessionId,
-                  process: spec,
-                  ...(start.timeoutMs === undefined ? {} : { timeoutMs: start.timeoutMs }),
-                },
-              }),
-              {
-                started: (pid) =>
-                  call.write({ payload: { $case: 'started', value: { pid: pid ?? 0 } } }),
-                output: (channel, data) => call.write({ payload: { $case: channel, value: data } }),
-                exited: (exit) => {
-                  call.write({ payload: { $case: 'exit', value: exit } });
-                  end();
-                },
-                failed: (code, text) => fail(agentError(code, text)),
-                lost: (reason) => fail(lostError(reason)),
-              },
-            );
+        open(payload, ends)
+          .then((opened) => {
+            session = opened;
             call.resume();
           })
-          .catch(fail);
+          .catch((error: unknown) => ends.fail(error));
         return;
       }
       if (session === undefined) {
-        fail(new OpenShellError('ERR_USAGE', 'the first Exec message must be start'));
+        ends.fail(new OpenShellError('ERR_USAGE', `the first ${name} message must be start`));
         return;
       }
-      switch (payload.$case) {
-        case 'stdin':
-          session.input({ $case: 'data', value: payload.value });
-          return;
-        case 'eof':
-          session.input({ $case: 'eof', value: {} });
-          return;
-        case 'resize':
-          session.input({ $case: 'resize', value: payload.value });
-          return;
-        case 'signal':
-          session.input({ $case: 'signal', value: payload.value });
-          return;
-      }
+      forward(session, payload, ends);
     });
     call.on('cancelled', () => {
-      if (!finished) session?.input({ $case: 'cancel', value: {} });
+      if (!finished && session !== undefined) onCancel(session);
       finished = true;
       session?.close();
     });
     call.on('error', () => undefined);
   }
 
-  function connect(call: ServerDuplexStream<ConnectRequest, ConnectResponse>): void {
-    let session: RelaySession | undefined;
-    let finished = false;
-    let processId = '';
-    const fail = (error: unknown): void => {
-      if (finished) return;
-      finished = true;
-      session?.close();
-      call.emit('error', toServiceError(error));
-    };
-    const end = (): void => {
-      finished = true;
-      session?.close();
-      call.end();
-    };
-    call.on('data', (message: ConnectRequest) => {
-      const payload = message.payload;
-      if (payload === undefined || finished) return;
-      if (payload.$case === 'start') {
-        if (session !== undefined) return;
+  function exec(call: ServerDuplexStream<ExecRequest, ExecResponse>): void {
+    relayProcessStream(
+      call,
+      'Exec',
+      async (payload, ends) => {
+        if (payload.$case !== 'start') throw new Error('unreachable');
         const start = payload.value;
-        call.pause();
+        const { id, spec } = await processSpec(start.sandbox, start);
+        return deps.supervisor().openSession(
+          id,
+          (sessionId) => ({
+            $case: 'exec',
+            value: {
+              sessionId,
+              process: spec,
+              ...(start.timeoutMs === undefined ? {} : { timeoutMs: start.timeoutMs }),
+            },
+          }),
+          {
+            started: (pid) =>
+              call.write({ payload: { $case: 'started', value: { pid: pid ?? 0 } } }),
+            output: (channel, data) => call.write({ payload: { $case: channel, value: data } }),
+            exited: (exit) => {
+              call.write({ payload: { $case: 'exit', value: exit } });
+              ends.end();
+            },
+            failed: (code, text) => ends.fail(agentError(code, text)),
+            lost: (reason) => ends.fail(lostError(reason)),
+          },
+        );
+      },
+      (session, payload) => {
+        switch (payload.$case) {
+          case 'stdin':
+            session.input({ $case: 'data', value: payload.value });
+            return;
+          case 'eof':
+            session.input({ $case: 'eof', value: {} });
+            return;
+          case 'resize':
+            session.input({ $case: 'resize', value: payload.value });
+            return;
+          case 'signal':
+            session.input({ $case: 'signal', value: payload.value });
+            return;
+          case 'start':
+            return;
+        }
+      },
+      (session) => session.input({ $case: 'cancel', value: {} }),
+    );
+  }
+
+  function connect(call: ServerDuplexStream<ConnectRequest, ConnectResponse>): void {
+    let processId = '';
+    relayProcessStream(
+      call,
+      'Connect',
+      async (payload, ends) => {
+        if (payload.$case !== 'start') throw new Error('unreachable');
+        const start = payload.value;
         const env = { ...start.env, ...(start.term === undefined ? {} : { TERM: start.term }) };
-        processSpec(start.sandbox, { argv: start.argv, env, tty: true, size: start.size })
-          .then(({ id, spec }) => {
-            session = deps.supervisor().openSession(
-              id,
-              (sessionId) => {
-                // The agent names an attachable shell by the id of the session that started it.
-                processId = start.sessionId ?? sessionId;
-                return {
-                  $case: 'connect',
-                  value: {
-                    sessionId,
-                    process: spec,
-                    ...(start.sessionId === undefined ? {} : { attachTo: start.sessionId }),
-                  },
-                };
+        const { id, spec } = await processSpec(start.sandbox, {
+          argv: start.argv,
+          env,
+          tty: true,
+          size: start.size,
+        });
+        return deps.supervisor().openSession(
+          id,
+          (sessionId) => {
+            // The agent names an attachable shell by the id of the session that started it.
+            processId = start.sessionId ?? sessionId;
+            return {
+              $case: 'connect',
+              value: {
+                sessionId,
+                process: spec,
+                ...(start.sessionId === undefined ? {} : { attachTo: start.sessionId }),
               },
-              {
-                started: () =>
-                  call.write({
-                    payload: {
-                      $case: 'started',
-                      value: { sessionId: processId, reattached: start.sessionId !== undefined },
-                    },
-                  }),
-                output: (_channel, data) =>
-                  call.write({ payload: { $case: 'output', value: data } }),
-                exited: (exit) => {
-                  call.write({ payload: { $case: 'exit', value: exit } });
-                  end();
+            };
+          },
+          {
+            started: () =>
+              call.write({
+                payload: {
+                  $case: 'started',
+                  value: { sessionId: processId, reattached: start.sessionId !== undefined },
                 },
-                failed: (code, text) => fail(agentError(code, text)),
-                lost: (reason) => fail(lostError(reason)),
-              },
-            );
-            call.resume();
-          })
-          .catch(fail);
-        return;
-      }
-      if (session === undefined) {
-        fail(new OpenShellError('ERR_USAGE', 'the first Connect message must be start'));
-        return;
-      }
-      switch (payload.$case) {
-        case 'input':
-          session.input({ $case: 'data', value: payload.value });
-          return;
-        case 'resize':
-          session.input({ $case: 'resize', value: payload.value });
-          return;
-        case 'detach':
-          session.input({ $case: 'detach', value: {} });
-          call.write({ payload: { $case: 'detached', value: { sessionId: processId } } });
-          end();
-          return;
-      }
-    });
-    // A client that vanishes without detaching leaves the shell running (like a dropped SSH
-    // session under a multiplexer): it can be re-attached by id.
-    call.on('cancelled', () => {
-      if (!finished) session?.input({ $case: 'detach', value: {} });
-      finished = true;
-      session?.close();
-    });
-    call.on('error', () => undefined);
+              }),
+            output: (_channel, data) => call.write({ payload: { $case: 'output', value: data } }),
+            exited: (exit) => {
+              call.write({ payload: { $case: 'exit', value: exit } });
+              ends.end();
+            },
+            failed: (code, text) => ends.fail(agentError(code, text)),
+            lost: (reason) => ends.fail(lostError(reason)),
+          },
+        );
+      },
+      (session, payload, ends) => {
+        switch (payload.$case) {
+          case 'input':
+            session.input({ $case: 'data', value: payload.value });
+            return;
+          case 'resize':
+            session.input({ $case: 'resize', value: payload.value });
+            return;
+          case 'detach':
+            session.input({ $case: 'detach', value: {} });
+            call.write({ payload: { $case: 'detached', value: { sessionId: processId } } });
+            ends.end();
+            return;
+          case 'start':
+            return;
+        }
+      },
+      // A client that vanishes without detaching leaves the shell running (like a dropped SSH
+      // session under a multiplexer): it can be re-attached by id.
+      (session) => session.input({ $case: 'detach', value: {} }),
+    );
   }
 
   function upload(
