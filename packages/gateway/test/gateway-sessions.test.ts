@@ -96,6 +96,34 @@ describe('watch', () => {
   });
 });
 
+describe('decision counts', () => {
+  test('a deny reaches watchers as an UPDATED sandbox with its denied count (coalesced)', async () => {
+    const stream = daemon.client().watchSandboxes({ labelSelector: {}, includeInitial: true });
+    const before = await new Promise<number>((resolve, reject) => {
+      stream.once('data', (event: WatchSandboxesResponse) =>
+        resolve(Number(event.sandbox?.decisions?.denied ?? 0)),
+      );
+      stream.once('error', reject);
+    });
+    const seen = collect<WatchSandboxesResponse>(stream, (events) =>
+      events.some(
+        (e) =>
+          e.type === WatchEventType.WATCH_EVENT_TYPE_UPDATED &&
+          e.sandbox?.name === 'work' &&
+          Number(e.sandbox.decisions?.denied ?? 0) > before,
+      ),
+    );
+    await execIn(daemon, 'work', [
+      '/usr/bin/curl',
+      '-sS',
+      '--max-time',
+      '5',
+      'https://counted.example.org/',
+    ]);
+    expect((await seen).length).toBeGreaterThan(0);
+  });
+});
+
 describe('connect', () => {
   test('a PTY shell answers, detaches without dying, and re-attaches by id', async () => {
     const first = daemon.client().connect();

@@ -41,6 +41,7 @@ import { toProtoPhase } from './to-proto.js';
 /** The main process of a sandbox whose command runs as an attached session (gateway-wire). */
 export const IDLE_MAIN = ['/bin/sleep', 'infinity'] as const;
 const PROVISION_TIMEOUT_MS = 60_000;
+const COUNTS_COALESCE_MS = 1000;
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;
 
 export interface LifecycleOptions {
@@ -508,9 +509,31 @@ export function createSandboxLifecycle(options: LifecycleOptions, deps: Lifecycl
     }
   }
 
+  const changedCounts = new Set<string>();
+  let countsTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Counts a decision. Watchers hear about new counts at most once a second per sandbox
+   * (proto: "coalesced"), so a chatty agent does not turn every request into a watch event.
+   */
   function countDecision(sandboxId: string, action: 'allowed' | 'denied' | 'audited'): void {
     const current = counts.get(sandboxId) ?? { allowed: 0, denied: 0, audited: 0 };
     counts.set(sandboxId, { ...current, [action]: current[action] + 1 });
+    changedCounts.add(sandboxId);
+    countsTimer ??= setTimeout(() => {
+      countsTimer = undefined;
+      const ids = [...changedCounts];
+      changedCounts.clear();
+      void Promise.all(
+        ids.map(async (id) => {
+          const record = await store.getSandbox(id);
+          if (record?.id === id && !record.deleteRequested) {
+            emit(WatchEventType.WATCH_EVENT_TYPE_UPDATED, record);
+          }
+        }),
+      ).catch((error: unknown) => options.log(`publishing decision counts: ${String(error)}`));
+    }, COUNTS_COALESCE_MS);
+    countsTimer.unref();
   }
 
   async function fullProxySet(): Promise<SandboxConfig[]> {
