@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
 # bubblewrap/nftables/iproute2/uidmap: the local sandbox driver; gcc/libc6-dev: the static
-# native launcher; libseccomp-dev: seccomp headers; curl/git: real clients in proxy tests.
-APT_PACKAGES=(bubblewrap nftables iproute2 uidmap libseccomp-dev gcc libc6-dev make curl git ca-certificates)
+# native launcher; libseccomp-dev: seccomp headers; curl/git: real clients in proxy tests; tmux: the `openshell term` e2e test.
+APT_PACKAGES=(bubblewrap nftables iproute2 uidmap libseccomp-dev gcc libc6-dev make curl git ca-certificates tmux)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 

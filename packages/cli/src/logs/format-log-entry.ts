@@ -64,6 +64,30 @@ export function formatLogEntry(entry: LogEntry, options: LogLineOptions): string
   ].join('  ');
 }
 
+/**
+ * The dashboard's narrower line for one sandbox's log pane, where the title already names the
+ * sandbox and 80 columns must show the destination: `HH:MM:SS  ACTION  MESSAGE`, e.g.
+ * `10:15:02  DENY   /usr/bin/curl(12) → example.com:443  CONNECT  no matching policy`.
+ */
+export function formatLogEntryShort(entry: LogEntry): string {
+  const event = entry.event;
+  const clock = (ms: number): string => formatTime(ms).slice(11, 19) || '-';
+  if (event?.$case === 'decision') {
+    const d = event.value;
+    return [
+      clock(d.timeMs),
+      ACTION_NAMES[d.action].toUpperCase().padEnd(5),
+      describeDecision(d),
+    ].join('  ');
+  }
+  const life = event?.$case === 'lifecycle' ? event.value : undefined;
+  return [
+    clock(life?.timeMs ?? 0),
+    LEVEL_NAMES[entry.level].toUpperCase().padEnd(5),
+    life === undefined ? '(empty entry)' : describeLifecycle(life),
+  ].join('  ');
+}
+
 function describeDecision(d: DecisionEvent): string {
   const who = `${clean(d.binary) || '?'}${d.pid === undefined ? '' : `(${d.pid})`}`;
   const request =
