@@ -3,52 +3,33 @@
 // the proxy's resolve override (the policy still names example.com); nothing leaves the host.
 // The gateway gets this file's own addresses, ports, uids and state through the environment
 // the CLI passes on, so it can run beside other tests and beside a user's own gateway.
-import { execFile } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import {
+  hostObjects,
+  isolatedEnv,
+  run,
+  runOpenshell,
+  freePort,
+} from './helpers/isolated-gateway.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../packages/cli/bin/run.js', import.meta.url));
-const PREFIX = 'eac';
-const SERVICE = '10.239.26.1';
-const UID_BASE = 239_270;
+const NAMES = {
+  prefix: 'eac',
+  serviceAddress: '10.239.26.1',
+  pool: '10.239.27.0/24',
+  uidBase: 239_270,
+};
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let site: Server;
 const received: { method: string; path: string }[] = [];
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function openshell(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env, cwd: dir, timeout: options.timeoutMs ?? 90_000, maxBuffer: 1 << 24 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+function openshell(args: readonly string[], options: { timeoutMs?: number } = {}) {
+  return runOpenshell(env, dir, args, options.timeoutMs);
 }
 
 /** A throwaway CA and an example.com certificate for the loopback "internet". */
@@ -98,33 +79,6 @@ async function makeSiteTls(): Promise<{ key: Buffer; cert: Buffer; caFile: strin
   };
 }
 
-/** Everything on the host named after this file's prefix, uid range or cgroup parent. */
-async function hostObjects(): Promise<string[]> {
-  const found: string[] = [];
-  const netns = (await run('ip', ['netns', 'list'])).stdout;
-  found.push(...netns.split('\n').filter((line) => line.startsWith(`${PREFIX}-`)));
-  const links = (await run('ip', ['-o', 'link', 'show'])).stdout;
-  found.push(...links.split('\n').filter((line) => line.includes(`: ${PREFIX}h`)));
-  const ps = (await run('ps', ['-e', '-o', 'uid=,pid=,comm='])).stdout;
-  found.push(
-    ...ps
-      .split('\n')
-      .map((line) => line.trim().split(/\s+/))
-      .filter(([uid]) => Number(uid) >= UID_BASE && Number(uid) < UID_BASE + 64)
-      .map((fields) => `process ${fields.join(' ')}`),
-  );
-  for (const hierarchy of await readdir('/sys/fs/cgroup')) {
-    const parent = join('/sys/fs/cgroup', hierarchy, `openshell-test-${PREFIX}`);
-    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
-    found.push(
-      ...entries.filter((e) => e.isDirectory()).map((e) => `cgroup ${join(parent, e.name)}`),
-    );
-  }
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  found.push(...mounts.split('\n').filter((line) => line.includes(`/run/netns/${PREFIX}-`)));
-  return found;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp('/var/tmp/openshell-e2e-accept-');
   const tls = await makeSiteTls();
@@ -136,22 +90,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   const sitePort = (site.address() as AddressInfo).port;
-  env = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    HOME: dir,
+  env = await isolatedEnv(dir, NAMES, {
     NO_COLOR: '1',
-    OPENSHELL_CONFIG_DIR: join(dir, 'config'),
-    OPENSHELL_STATE_DIR: join(dir, 'state'),
     OPENSHELL_PROXY_RESOLVE: `example.com:443=127.0.0.1:${String(sitePort)}`,
     OPENSHELL_PROXY_UPSTREAM_CA: tls.caFile,
-    OPENSHELL_SERVICE_ADDRESS: SERVICE,
-    OPENSHELL_ADDRESS_POOL: '10.239.27.0/24',
-    OPENSHELL_SUPERVISOR_PORT: String(await freePort()),
-    OPENSHELL_PROXY_PORT: String(await freePort()),
-    OPENSHELL_UID_BASE: String(UID_BASE),
-    OPENSHELL_NAME_PREFIX: PREFIX,
-    OPENSHELL_CGROUP_PARENT: `openshell-test-${PREFIX}`,
-  };
+  });
   const [port, httpPort] = [await freePort(), await freePort()];
   const started = await openshell([
     ...['gateway', 'start', '--port', String(port), '--http-port', String(httpPort)],
@@ -164,7 +107,9 @@ afterAll(async () => {
   await openshell(['sandbox', 'delete', '--all']);
   await openshell(['gateway', 'stop']);
   await new Promise((resolve) => site.close(resolve));
-  await run('ip', ['addr', 'del', `${SERVICE}/32`, 'dev', 'lo']).catch(() => undefined);
+  await run('ip', ['addr', 'del', `${NAMES.serviceAddress}/32`, 'dev', 'lo']).catch(
+    () => undefined,
+  );
   await rm(dir, { recursive: true, force: true });
 }, 120_000);
 
@@ -282,5 +227,5 @@ test('the lifecycle a user walks through, start to finish', async () => {
   expect(deleted.stdout).toContain('✓ Deleted sandbox demo');
   const empty = await openshell(['sandbox', 'list']);
   expect(empty.stdout).toBe('No sandboxes found.\n');
-  expect(await hostObjects()).toEqual([]);
+  expect(await hostObjects(NAMES)).toEqual([]);
 }, 300_000);

@@ -1,21 +1,15 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
+import { freePort, isolatedEnv, run } from './helpers/isolated-gateway.js';
 
-const run = promisify(execFile);
-const SERVICE = '10.239.30.1';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const NAMES = {
+  prefix: 'erd',
+  serviceAddress: '10.239.30.1',
+  pool: '10.239.31.0/24',
+  uidBase: 239_310,
+};
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -40,21 +34,11 @@ test("README's main job runs as written (after set-up) and succeeds", async () =
   // the environment, so a user's own gateway on this machine is neither used nor disturbed.
   const rest = (main ?? '').replace(/^bash scripts\/setup\.sh && /, '');
   const dir = await mkdtemp('/var/tmp/openshell-e2e-readme-');
-  const env = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    HOME: dir,
-    OPENSHELL_CONFIG_DIR: join(dir, 'config'),
-    OPENSHELL_STATE_DIR: join(dir, 'state'),
+  const env = await isolatedEnv(dir, NAMES, {
     OPENSHELL_GATEWAY_PORT: String(await freePort()),
     OPENSHELL_GATEWAY_HTTP_PORT: String(await freePort()),
-    OPENSHELL_SERVICE_ADDRESS: SERVICE,
-    OPENSHELL_ADDRESS_POOL: '10.239.31.0/24',
-    OPENSHELL_SUPERVISOR_PORT: String(await freePort()),
-    OPENSHELL_PROXY_PORT: String(await freePort()),
-    OPENSHELL_UID_BASE: '239310',
-    OPENSHELL_NAME_PREFIX: 'erd',
-    OPENSHELL_CGROUP_PARENT: 'openshell-test-erd',
-  };
+  });
+
   const sh = (command: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
@@ -76,7 +60,9 @@ test("README's main job runs as written (after set-up) and succeeds", async () =
     expect((await sh('./openshell sandbox list')).stdout).toBe('No sandboxes found.\n');
   } finally {
     await sh('./openshell gateway stop');
-    await run('ip', ['addr', 'del', `${SERVICE}/32`, 'dev', 'lo']).catch(() => undefined);
+    await run('ip', ['addr', 'del', `${NAMES.serviceAddress}/32`, 'dev', 'lo']).catch(
+      () => undefined,
+    );
     await rm(dir, { recursive: true, force: true });
   }
 }, 180_000);

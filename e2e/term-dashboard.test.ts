@@ -5,19 +5,21 @@
 // state through the environment (as lifecycle-acceptance does, with its own prefix), so it can
 // run beside other tests and beside a user's own gateway. Nothing leaves the host: the default
 // policy denies example.com at CONNECT, before any upstream connection.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CLI, freePort, isolatedEnv, run, runOpenshell } from './helpers/isolated-gateway.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../packages/cli/bin/run.js', import.meta.url));
-const PREFIX = 'etm';
-const SERVICE = '10.239.32.1';
-const UID_BASE = 239_330;
+// A user's terminal, not CI: ink renders only the final frame when it detects CI (is-in-ci reads
+// CI, CONTINUOUS_INTEGRATION and CI_*), and the test runner's CI=true would reach the tmux shell.
+const UNSET_CI =
+  'unset CI CONTINUOUS_INTEGRATION; for v in $(env | sed -n "s/^\\(CI_[A-Za-z0-9_]*\\)=.*/\\1/p"); do unset "$v"; done';
+const NAMES = {
+  prefix: 'etm',
+  serviceAddress: '10.239.32.1',
+  pool: '10.239.33.0/24',
+  uidBase: 239_330,
+};
 // A private tmux server (-L) so the test never touches the user's sessions.
 const TMUX = ['-L', `openshell-etm-${process.pid}`];
 const SESSION = 'term';
@@ -26,32 +28,8 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let gatewayStart: string[];
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function openshell(args: readonly string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env, cwd: dir, timeout: 90_000, maxBuffer: 1 << 24 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+function openshell(args: readonly string[]) {
+  return runOpenshell(env, dir, args);
 }
 
 async function tmux(...args: string[]): Promise<string> {
@@ -75,22 +53,12 @@ async function waitForScreen(check: (text: string) => boolean, what: string): Pr
 
 beforeAll(async () => {
   dir = await mkdtemp('/var/tmp/openshell-e2e-term-');
-  env = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    HOME: dir,
+  env = await isolatedEnv(dir, NAMES, {
     TERM: 'xterm-256color',
-    OPENSHELL_CONFIG_DIR: join(dir, 'config'),
-    OPENSHELL_STATE_DIR: join(dir, 'state'),
     // Any name the sandbox resolves through the proxy lands on a closed loopback port.
     OPENSHELL_PROXY_RESOLVE: `example.com:443=127.0.0.1:${String(await freePort())}`,
-    OPENSHELL_SERVICE_ADDRESS: SERVICE,
-    OPENSHELL_ADDRESS_POOL: '10.239.33.0/24',
-    OPENSHELL_SUPERVISOR_PORT: String(await freePort()),
-    OPENSHELL_PROXY_PORT: String(await freePort()),
-    OPENSHELL_UID_BASE: String(UID_BASE),
-    OPENSHELL_NAME_PREFIX: PREFIX,
-    OPENSHELL_CGROUP_PARENT: `openshell-test-${PREFIX}`,
-  };
+  });
+
   const [port, httpPort] = [await freePort(), await freePort()];
   gatewayStart = [
     ...['gateway', 'start', '--port', String(port), '--http-port', String(httpPort)],
@@ -104,7 +72,9 @@ afterAll(async () => {
   await tmux('kill-server').catch(() => undefined);
   await openshell(['sandbox', 'delete', '--all']);
   await openshell(['gateway', 'stop']);
-  await run('ip', ['addr', 'del', `${SERVICE}/32`, 'dev', 'lo']).catch(() => undefined);
+  await run('ip', ['addr', 'del', `${NAMES.serviceAddress}/32`, 'dev', 'lo']).catch(
+    () => undefined,
+  );
   await rm(dir, { recursive: true, force: true });
 }, 120_000);
 
@@ -116,7 +86,7 @@ test('term shows a sandbox appear, its deny arrive, and deletes it with d y', as
   // After quitting, the shell prints the exit code and stays, so the restored screen can be read.
   await writeFile(
     script,
-    `${exports}\nNO_COLOR=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} term\necho "term exited $?"\nsleep 600\n`,
+    `${exports}\n${UNSET_CI}\nNO_COLOR=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} term\necho "term exited $?"\nsleep 600\n`,
   );
   await tmux('new-session', '-d', '-s', SESSION, '-x', '80', '-y', '24', `bash ${script}`);
   await waitForScreen(

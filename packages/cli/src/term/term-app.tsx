@@ -27,6 +27,8 @@ export interface TermAppProps {
   readonly now?: () => number;
   /** How often ages refresh; every other redraw is driven by gateway events and keys. */
   readonly clockMs?: number;
+  /** Called when the user quits (q, Ctrl-C), just before the app exits; lets tests observe it. */
+  readonly onQuit?: () => void;
 }
 
 const DEFAULT_RECONNECT: ReconnectDeps = { sleep: sleepUnlessAborted };
@@ -85,8 +87,10 @@ export function TermApp(props: TermAppProps) {
     // A message ("Deleted demo") stays until the next key, then the key hints come back.
     setFlash(undefined);
     const effect = result.effect;
-    if (effect?.kind === 'quit') exit();
-    else if (effect?.kind === 'delete') {
+    if (effect?.kind === 'quit') {
+      props.onQuit?.();
+      exit();
+    } else if (effect?.kind === 'delete') {
       setFlash(`Deleting ${effect.name}…`);
       props.gateway.deleteSandbox(effect.name).then(
         () => setFlash(`Deleted ${effect.name}`),
