@@ -129,8 +129,8 @@ export function createOpenShellService(deps: {
   readonly events: EventHub;
   readonly now: () => number;
   readonly log: (message: string) => void;
-  /** Called after providers or routes change, so the proxy gets new bindings at once. */
-  readonly credentialsChanged: () => Promise<void>;
+  /** Called after inference routes change, so the proxy gets the new set at once. */
+  readonly routesChanged: () => Promise<void>;
 }): OpenShellServer {
   const { store, lifecycle, policies, events } = deps;
   const onInternal = (error: unknown): void =>
@@ -329,7 +329,7 @@ export function createOpenShellService(deps: {
       if (!(await store.deleteProvider(request.name))) {
         throw new OpenShellError('ERR_PROVIDER_NOT_FOUND', `provider "${request.name}" not found`);
       }
-      await deps.credentialsChanged();
+      // Nothing to push: a provider in use is refused above, and bindings are per sandbox.
       return {};
     }),
     setInferenceRoute: wrap(async (request) => {
@@ -350,7 +350,7 @@ export function createOpenShellService(deps: {
         },
         deps.now(),
       );
-      await deps.credentialsChanged();
+      await deps.routesChanged();
       return { route: toProtoRoute(record) };
     }),
     getInferenceRoute: wrap(async (request) => {
@@ -373,7 +373,7 @@ export function createOpenShellService(deps: {
           `inference route "${request.name}" not found`,
         );
       }
-      await deps.credentialsChanged();
+      await deps.routesChanged();
       return {};
     }),
     getLogs: wrap(async (request) => {

@@ -147,9 +147,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     events,
     now,
     log,
-    credentialsChanged: async () => {
+    routesChanged: async () => {
       proxyHub.setRoutes(await proxyRoutes(store));
-      for (const config of await lifecycle.fullProxySet()) proxyHub.upsert(config);
     },
   });
 
