@@ -178,10 +178,20 @@ const agent = { root, entry: 'packages/sandbox-agent/dist/agent.bundle.mjs' };
 // BENCH_COMPARE_ENTRY=<path under the workspace>: a second agent build, created in the same loop
 // right after each create of the current one (same load), e.g. the bundle of an older commit
 // built into packages/sandbox-agent/dist/ (the bundle finds its helpers relative to itself).
+// BENCH_COMPARE_UNGATED=1: the second row is this agent started the old way instead: held by
+// bubblewrap until the network is configured (no --start-gate-fd), so node's start-up does not
+// overlap the network set-up.
 const compareAgent =
-  process.env.BENCH_COMPARE_ENTRY === undefined
-    ? undefined
-    : { root, entry: process.env.BENCH_COMPARE_ENTRY };
+  process.env.BENCH_COMPARE_ENTRY !== undefined
+    ? {
+        root,
+        entry: process.env.BENCH_COMPARE_ENTRY,
+        label: `\`${process.env.BENCH_COMPARE_ENTRY}\``,
+      }
+    : process.env.BENCH_COMPARE_UNGATED === '1'
+      ? { ...agent, ungated: true, label: 'the agent held until the network is up (no start gate)' }
+      : undefined;
+const ungatedDriver = { ...driver, startGateFd: undefined };
 const main = ['sleep', 'infinity'];
 
 async function startOne(id, onHello, agentInstall = agent) {
@@ -195,11 +205,11 @@ async function startOne(id, onHello, agentInstall = agent) {
   };
   supervisor.peers.set(token, peer);
   const runtime = await startSandboxRuntime({
-    driver,
+    driver: agentInstall.ungated === true ? ungatedDriver : driver,
     id,
     token,
     main,
-    agent: agentInstall,
+    agent: { root: agentInstall.root, entry: agentInstall.entry },
     supervisor: { address: SERVICE, port: supervisor.port, caDir },
     proxy: { address: SERVICE, port: 3128 },
   });
@@ -342,7 +352,7 @@ try {
     `Date: ${new Date().toISOString()}`,
     '',
     `Machine: ${cpu}, ${String(cpus().length)} cores, Linux ${release()}, Node ${process.version}; load average (1, 5, 15 min) before ${load(loadBefore)}, after ${load(loadAfter)}. Other work shares these cores; compare rows of one run.`,
-    `Command: \`pnpm --filter @openshell/sandbox-agent build && pnpm --filter @openshell/gateway build && ${compareAgent === undefined ? '' : `BENCH_COMPARE_ENTRY=${compareAgent.entry} `}node bench/sandbox-runtime.mjs\` (root).`,
+    `Command: \`pnpm --filter @openshell/sandbox-agent build && pnpm --filter @openshell/gateway build && ${compareAgent === undefined ? '' : compareAgent.ungated === true ? 'BENCH_COMPARE_UNGATED=1 ' : `BENCH_COMPARE_ENTRY=${compareAgent.entry} `}node bench/sandbox-runtime.mjs\` (root).`,
     `Runs: ${String(RUNS)} creates (+${String(WARMUP)} warm-up), each followed by one bwrap and one srt run in the same loop; ${String(EXEC_RUNS)} execs (+10 warm-up). Default policy. Agent entry: \`${agent.entry}\`. srt: ${srt === undefined ? SRT_MISSING : `\`${srt}\` ${srtVersion(srt)}`}.`,
     ...(process.env.BENCH_NOTE ? ['', `Note: ${process.env.BENCH_NOTE}`] : []),
     '',
@@ -365,8 +375,8 @@ try {
           const c = summarize(compareRuns.map((r) => r.elapsed));
           const h = summarize(compareRuns.map((r) => r.hello));
           return [
-            `| compare: create → first exec output with \`${compareAgent.entry}\` | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.min)} |`,
-            `| compare: … create → agent hello with \`${compareAgent.entry}\` | ${ms(h.p50)} | ${ms(h.p95)} | ${ms(h.min)} |`,
+            `| compare: create → first exec output with ${compareAgent.label} | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.min)} |`,
+            `| compare: … create → agent hello with ${compareAgent.label} | ${ms(h.p50)} | ${ms(h.p95)} | ${ms(h.min)} |`,
           ];
         })()),
     `| … create() resolved (driver: cgroups, netns + veth + nftables, bwrap root, agent released) | ${ms(resolved.p50)} | ${ms(resolved.p95)} | ${ms(resolved.min)} |`,

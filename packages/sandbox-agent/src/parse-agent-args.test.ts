@@ -24,6 +24,12 @@ describe('parseAgentArgs', () => {
     });
   });
 
+  test('--start-gate-fd is kept as a fd number; absent means no gate', () => {
+    const base = ['--gateway', '127.0.0.1:9', '--sandbox-id', 's', '--token-fd', '3', '--insecure'];
+    expect(parseAgentArgs([...base, '--start-gate-fd', '7'])).toMatchObject({ startGateFd: 7 });
+    expect(parseAgentArgs(base)).not.toHaveProperty('startGateFd');
+  });
+
   test('file mode with defaults', () => {
     expect(
       parseAgentArgs(['--spec-file', '/s.json', '--control-socket', '/run/ctl.sock']),
@@ -86,6 +92,24 @@ describe('parseAgentArgs', () => {
       args: ['--spec-file', '/s', '--control-socket', '/c', '--home', 'sandbox'],
     },
     { name: 'file mode without socket', args: ['--spec-file', '/s'] },
+    {
+      name: 'a start gate that is not a fd',
+      args: [
+        '--gateway',
+        '127.0.0.1:9',
+        '--sandbox-id',
+        's',
+        '--token-fd',
+        '3',
+        '--insecure',
+        '--start-gate-fd',
+        'x',
+      ],
+    },
+    {
+      name: 'a start gate in file mode',
+      args: ['--spec-file', '/s', '--control-socket', '/c', '--start-gate-fd', '7'],
+    },
     {
       name: 'bad port',
       args: ['--gateway', '127.0.0.1:99999', '--sandbox-id', 's', '--token-fd', '3', '--insecure'],

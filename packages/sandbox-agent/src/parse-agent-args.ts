@@ -6,7 +6,7 @@ import type { SandboxConfig } from './sandbox-env.js';
 
 export const AGENT_USAGE = `usage:
   openshell-sandbox-agent --gateway HOST:PORT --sandbox-id ID (--token-fd N | --token-file PATH)
-                          (--gateway-ca PATH | --insecure) [common options]
+                          (--gateway-ca PATH | --insecure) [--start-gate-fd N] [common options]
   openshell-sandbox-agent --spec-file PATH --control-socket PATH [common options]
 common options:
   --home DIR            cwd and HOME of sandboxed processes (default /sandbox)
@@ -16,6 +16,8 @@ common options:
   --sandbox-uid N       host uid that "sandbox" means (default ${SANDBOX_UID})
   --sandbox-gid N       host gid that "sandbox" means (default ${SANDBOX_GID})
   --upload-root DIR     directory uploads may target (repeatable; default HOME and /tmp)
+--start-gate-fd N waits for one byte on inherited fd N (the driver's "network ready") before the
+first connection, so the agent can start while the driver still configures the network.
 The token is read from an inherited fd or a root-only file, never from argv or the environment.`;
 
 export type TokenSource = { readonly fd: number } | { readonly file: string };
@@ -27,6 +29,8 @@ export interface GatewayModeArgs {
   readonly token: TokenSource;
   /** CA file for TLS, or undefined with --insecure (loopback only). */
   readonly gatewayCa: string | undefined;
+  /** Inherited fd that delivers one byte once the sandbox's network is configured. */
+  readonly startGateFd?: number;
 }
 
 export interface FileModeArgs {
@@ -86,6 +90,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
         'sandbox-id': { type: 'string' },
         'token-fd': { type: 'string' },
         'token-file': { type: 'string' },
+        'start-gate-fd': { type: 'string' },
         'gateway-ca': { type: 'string' },
         insecure: { type: 'boolean' },
         'spec-file': { type: 'string' },
@@ -128,6 +133,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
     'sandbox-id',
     'token-fd',
     'token-file',
+    'start-gate-fd',
     'gateway-ca',
     'insecure',
   ] as const;
@@ -150,14 +156,21 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
     throw usage('give exactly one of --token-fd and --token-file');
   if ((values['gateway-ca'] === undefined) === (values.insecure !== true))
     throw usage('give exactly one of --gateway-ca and --insecure');
-  if (tokenFd !== undefined && !/^[0-9]+$/.test(tokenFd))
-    throw usage(`--token-fd ${tokenFd} must be a file descriptor number`);
+  for (const [flag, fd] of [
+    ['--token-fd', tokenFd],
+    ['--start-gate-fd', values['start-gate-fd']],
+  ] as const) {
+    if (fd !== undefined && !/^[0-9]+$/.test(fd))
+      throw usage(`${flag} ${fd} must be a file descriptor number`);
+  }
+  const startGate = values['start-gate-fd'];
   return {
     mode: 'gateway',
     target: parseTarget(gateway, values.insecure === true),
     sandboxId,
     token: tokenFd !== undefined ? { fd: Number(tokenFd) } : { file: tokenFile ?? '' },
     gatewayCa: values['gateway-ca'],
+    ...(startGate === undefined ? {} : { startGateFd: Number(startGate) }),
     ...common,
   };
 }

@@ -13,6 +13,7 @@ import { toProbeSummary } from './probe-summary.js';
 import type { ProcessExit } from './process-launcher.js';
 import { readSpecFile, type SpecFile } from './read-spec-file.js';
 import { readToken } from './read-token.js';
+import { waitForStartGate } from './wait-start-gate.js';
 import { createSessionEngine, type SessionEngine } from './session-engine.js';
 
 /** How long sessions get between SIGTERM and SIGKILL when the agent itself stops. */
@@ -63,6 +64,7 @@ async function startTransport(
     return serveControlSocket({ path: args.controlSocket, engine, outbox, hello, log });
   }
   const token = readToken(args.token);
+  if (args.startGateFd !== undefined) await waitForStartGate(args.startGateFd);
   const connection = connectGateway({
     target: args.target,
     ca: args.gatewayCa === undefined ? undefined : readFileSync(args.gatewayCa),

@@ -59,6 +59,13 @@ export interface SandboxSpec {
    * `OPENSHELL_TOKEN_FD`). Never placed in argv, the environment or a file the sandbox sees.
    */
   readonly token?: string;
+  /**
+   * The command waits for the driver's start gate itself (the agent's `--start-gate-fd`,
+   * given the driver's `startGateFd`): the driver may then start it before the network is
+   * configured, so the command's own start-up overlaps the network set-up. Without it the
+   * driver starts the command only once the network is in place.
+   */
+  readonly commandWaitsForGate?: boolean;
 }
 
 /** Addresses and interface names of a sandbox's network. */
@@ -114,6 +121,8 @@ export interface HostResources {
   readonly pids: readonly number[];
   readonly leases: readonly string[];
   readonly files: readonly string[];
+  /** Engine containers (docker driver only). */
+  readonly containers?: readonly string[];
 }
 
 export interface DeleteOptions {
@@ -124,6 +133,17 @@ export interface DeleteOptions {
 /** One compute backend. All methods are safe to call from a fresh instance after a restart. */
 export interface ComputeDriver {
   readonly name: string;
+  /**
+   * Node executable the agent is started with inside the sandbox, when the driver provides
+   * its own (the docker driver binds the host's node); absent = `/usr/bin/node`.
+   */
+  readonly agentNodePath?: string;
+  /**
+   * The fd on which this driver's sandbox command receives one byte once the sandbox's
+   * network is configured, for commands started with `commandWaitsForGate`; absent when the
+   * driver cannot start a command before its network is ready.
+   */
+  readonly startGateFd?: number;
   /** Creates and starts a sandbox; resolves once its process tree exists. */
   create(spec: SandboxSpec): Promise<SandboxHandle>;
   /** The sandbox with this id, running or exited, or undefined when there is none. */

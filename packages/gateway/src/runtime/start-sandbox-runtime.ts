@@ -54,6 +54,8 @@ export interface SandboxRuntimeOptions {
   readonly limits?: SandboxLimits;
   /** Node inside the sandbox (under /usr, which every policy's base system includes). */
   readonly nodePath?: string;
+  /** `sandbox create --from`: a root filesystem directory (local driver) or an image (docker). */
+  readonly from?: string;
   /**
    * Host directory holding only the CA bundle sandboxed TLS clients must trust (system roots +
    * the proxy's interception CA), and the file's name in it; bound read-only at
@@ -132,7 +134,7 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
     '-c',
     AGENT_WRAPPER,
     'openshell-agent',
-    options.nodePath ?? '/usr/bin/node',
+    options.nodePath ?? options.driver.agentNodePath ?? '/usr/bin/node',
     posix.join(AGENT_MOUNT, entry),
     '--gateway',
     `${supervisor.address}:${String(supervisor.port)}`,
@@ -142,6 +144,11 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
     options.id,
     '--token-fd',
     '3',
+    // The agent loads (node, its bundle, the kernel probe) while the driver still configures
+    // the network; only its first connection waits for the driver's gate.
+    ...(options.driver.startGateFd === undefined
+      ? []
+      : ['--start-gate-fd', String(options.driver.startGateFd)]),
     '--home',
     '/sandbox',
     '--proxy-url',
@@ -157,6 +164,7 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
     supervisor: endpoint,
     command,
     token: options.token,
+    ...(options.driver.startGateFd === undefined ? {} : { commandWaitsForGate: true }),
     runBinds: [
       { name: 'agent', source: options.agent.root },
       { name: 'gateway-ca', source: supervisor.caDir },
@@ -165,6 +173,7 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
         : [{ name: 'sandbox-ca', source: options.caBundle.dir, public: true }]),
     ],
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.from === undefined ? {} : { from: options.from }),
   });
   return { handle, ...planFirstContact(policy, options.main) };
 }

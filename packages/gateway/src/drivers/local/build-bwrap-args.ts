@@ -27,6 +27,8 @@ export interface BwrapInputs {
   readonly runBinds: readonly RunBind[];
   readonly env: Readonly<Record<string, string>>;
   readonly command: readonly string[];
+  /** The command reads the gate (fd FD.gate) itself instead of bubblewrap holding it back. */
+  readonly commandWaitsForGate?: boolean;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -101,8 +103,9 @@ export function buildBwrapArgs(inputs: BwrapInputs): string[] {
     }
   }
   args.push('--chdir', '/', '--info-fd', String(FD.info), '--json-status-fd', String(FD.status));
-  // The root is built, then bubblewrap waits here until the network is configured.
-  args.push('--block-fd', String(FD.gate));
+  // The root is built, then bubblewrap waits here until the network is configured, unless the
+  // command (the agent) waits on the gate itself and can load meanwhile.
+  if (inputs.commandWaitsForGate !== true) args.push('--block-fd', String(FD.gate));
   return args;
 }
 

@@ -167,6 +167,7 @@ export async function createLocalDriver(
         runBinds: spec.runBinds ?? [],
         env,
         command: spec.command,
+        ...(spec.commandWaitsForGate === true ? { commandWaitsForGate: true } : {}),
       });
       await settleAll([
         writeFile(paths.hostSetup, hostSetup, { mode: 0o600 }),
@@ -222,6 +223,7 @@ export async function createLocalDriver(
 
   return {
     name: 'local',
+    startGateFd: FD.gate,
     create,
     async get(id) {
       const record = await readRecord(sandboxPaths(resolved.stateDir, id).record);

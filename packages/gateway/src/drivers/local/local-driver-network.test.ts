@@ -25,6 +25,16 @@ const socket = require('node:net').connect({ host: process.argv[1], port: Number
 socket.on('connect', () => { console.log('first connect: connected'); socket.destroy(); });
 socket.on('error', (e) => { console.log('first connect: ' + e.code); process.exitCode = 1; });
 `;
+/** The same, but like the agent: the first connection waits for the driver's gate on fd 7. */
+const GATED_FIRST_CONNECT = `
+const gate = new (require('node:net').Socket)({ fd: Number(process.argv[3]), readable: true, writable: false });
+gate.once('data', (byte) => {
+  console.log('gate: ' + byte.toString());
+  gate.destroy();
+  ${FIRST_CONNECT}
+});
+gate.once('end', () => { console.log('gate: closed'); process.exitCode = 2; });
+`;
 let fixture: DriverFixture;
 let sandbox: SandboxHandle;
 let neighbour: SandboxHandle;
@@ -195,5 +205,31 @@ describe('a proxy on a shared host address', () => {
     expect(await readFile(handle.logFile, 'utf8')).toContain('first connect: connected');
     expect(shared.accepted()).toBe(1);
     await fixture.driver.delete('net-c');
+  });
+
+  test('a command that waits for the gate itself gets it, and its first connection then works', async () => {
+    const gateFd = fixture.driver.startGateFd;
+    expect(gateFd).toBeTypeOf('number');
+    const before = shared.accepted();
+    const handle = await fixture.driver.create(
+      makeSpec('net-d', {
+        proxy: { address: SHARED, port: shared.port },
+        commandWaitsForGate: true,
+        command: [
+          '/usr/bin/node',
+          '-e',
+          GATED_FIRST_CONNECT,
+          SHARED,
+          String(shared.port),
+          String(gateFd),
+        ],
+      }),
+    );
+    await expect(fixture.driver.waitExit('net-d')).resolves.toEqual({ code: 0 });
+    const log = await readFile(handle.logFile, 'utf8');
+    expect(log).toContain('gate: 1');
+    expect(log).toContain('first connect: connected');
+    expect(shared.accepted()).toBe(before + 1);
+    await fixture.driver.delete('net-d');
   });
 });

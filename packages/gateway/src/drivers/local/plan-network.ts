@@ -99,8 +99,9 @@ export function planNetwork(
   const block = { base: parseIpv4(lease.hostAddress) - 1, prefixLength: lease.prefixLength };
   // `addrgenmode none` stops the kernel from giving either end an IPv6 link-local address,
   // which would otherwise be a second, IPv6 path to host services listening on `::`.
+  // The netns itself is created first by the start script (bubblewrap enters it at once);
+  // this runs beside bubblewrap's start.
   const hostSetup = [
-    `netns add ${namespace}`,
     `link add ${hostInterface} type veth peer name ${sandboxInterface} netns ${namespace}`,
     `link set ${hostInterface} addrgenmode none`,
     `addr add ${lease.hostAddress}/${String(lease.prefixLength)} dev ${hostInterface}`,

@@ -34,14 +34,16 @@ const START_TIMEOUT_MS = 15_000;
 /**
  * One spawn from the gateway does the whole start (a fork of a large Node process costs
  * several milliseconds; dash forks are cheap). In order: join the cgroups, so every later
- * process is counted; create the netns and the veth pair (links down). Then two things run
- * at once: a background job loads the firewall and only then brings the links up, while
- * the shell execs bubblewrap inside the netns (nsenter execs in place, so the spawned pid
- * becomes bubblewrap's monitor). bubblewrap builds the root and then waits on `--block-fd`
- * until the gateway has seen the job report `ready`, so the agent never starts on a
- * network that is not configured yet. The firewall is in place before any link is up
- * whatever the timing. Arguments arrive as positional parameters; nothing is interpolated
- * into the script text.
+ * process is counted; create the (empty) netns. Then two things run at once: a background
+ * job creates the veth pair (the sandbox end down), loads the firewall and only then brings
+ * the links up, while the shell execs bubblewrap inside the netns (nsenter execs in place,
+ * so the spawned pid becomes bubblewrap's monitor). The gateway writes the gate only after
+ * it has seen the job report `ready`. A command started with `--block-fd` (bubblewrap holds
+ * it back until then) never runs on a network that is not configured; the agent instead
+ * starts at once and waits on the gate itself before its first connection, so node's start-up
+ * overlaps the network set-up. Either way the firewall is in place before any link is up,
+ * and until the veth exists the netns has no interface but a down `lo`. Arguments arrive as
+ * positional parameters; nothing is interpolated into the script text.
  */
 const START_SCRIPT = `
 ip=$1 nsenter=$2 nft=$3 ns=$4 host_setup=$5 ruleset=$6 sandbox_setup=$7
@@ -51,9 +53,11 @@ while [ "$1" != -- ]; do
   shift
 done
 shift
-"$ip" -b "$host_setup" || { echo "openshell: creating the netns and veth pair failed" >&2; exit 123; }
+"$ip" netns add "$ns" || { echo "openshell: creating the netns failed" >&2; exit 123; }
 {
-  if ! "$nsenter" --net="/run/netns/$ns" -- "$nft" -f "$ruleset"; then
+  if ! "$ip" -b "$host_setup"; then
+    echo "openshell: creating the veth pair failed" >&2; echo "fail veth" >&${String(FD.gate)}
+  elif ! "$nsenter" --net="/run/netns/$ns" -- "$nft" -f "$ruleset"; then
     echo "openshell: loading the netns firewall failed" >&2; echo "fail nftables" >&${String(FD.gate)}
   elif ! "$ip" -n "$ns" -b "$sandbox_setup"; then
     echo "openshell: configuring the netns links failed" >&2; echo "fail netns links" >&${String(FD.gate)}
@@ -144,7 +148,7 @@ export async function startSandbox(inputs: StartInputs): Promise<StartedSandbox>
   }
   try {
     const initPid = await waitForStart(child, infoPipe, gatePipe, inputs.logFile);
-    // Releases bubblewrap's `--block-fd` wait: the agent execs now.
+    // Releases bubblewrap's `--block-fd` wait (the command execs now) or the agent's own.
     gatePipe.end('1');
     return { child, pid, startTime, initPid };
   } finally {
