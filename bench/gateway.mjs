@@ -9,6 +9,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, cpus, release } from 'node:os';
+import { writeSummary } from './lib/summary.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
 });
 const SANDBOXES = Number(values.sandboxes);
 const SETS = Number(values.sets);
+const LOAD_BEFORE = Number(loadavg()[0].toFixed(2));
 const NAMES = { prefix: 'gbn', service: '10.239.24.1', pool: '10.239.25.0/24', uidBase: 239_250 };
 const PORTS = { api: 27770, http: 27771, supervisor: 27772, proxy: 27773 };
 
@@ -217,6 +219,36 @@ acknowledged by both. OpenShell's column is its documented design (the sandbox p
 10 s; the CLI polls every 1 s while waiting), not a measurement.
 ${createFailures.length > 0 ? `\nCreate failures:\n${createFailures.map((f) => `- ${f.phaseReason}`).join('\n')}\n` : ''}`;
   writeFileSync(join(root, 'bench/results/gateway.md'), report);
+  writeSummary('gateway', {
+    command: `node bench/gateway.mjs --sandboxes ${SANDBOXES} --sets ${SETS}`,
+    loadBefore: LOAD_BEFORE,
+    rows: [
+      {
+        metric: 'policy propagation: `policy set --wait` until proxy and agent acked, p50',
+        ours: percentile(setTimes, 50),
+        unit: 'ms',
+        better: 'lower',
+        goal: '≤ 150 ms',
+        goalMet: percentile(setTimes, 50) <= 150,
+        note: 'OpenShell cannot run here; by design it polls every 10 s',
+      },
+      {
+        metric: `${SANDBOXES} sandboxes created in parallel → all Ready (wall)`,
+        ours: createWall,
+        unit: 'ms',
+        better: 'lower',
+        goal: '0 failed',
+        goalMet: createFailures.length === 0,
+        note: `${String(createFailures.length)} failed`,
+      },
+      {
+        metric: `gateway + proxy RSS with ${SANDBOXES} sandboxes`,
+        ours: (gatewayRss + proxyRss) / 1024,
+        unit: 'MiB',
+        better: 'lower',
+      },
+    ],
+  });
   process.stdout.write(`${report}\n`);
 } catch (error) {
   process.stderr.write(

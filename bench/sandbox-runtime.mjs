@@ -36,6 +36,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSummary } from './lib/summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gatewayDir = join(root, 'packages/gateway');
@@ -414,6 +415,45 @@ try {
   ];
   const out = join(root, 'bench/results/sandbox-runtime.md');
   writeFileSync(out, lines.join('\n'));
+  const srtPeer = (value) =>
+    srtStats === undefined ? {} : { peer: { name: `srt ${srtVersion(srt)}`, value } };
+  writeSummary('sandbox-runtime', {
+    command: 'node bench/sandbox-runtime.mjs',
+    loadBefore: Number(loadBefore[0].toFixed(2)),
+    rows: [
+      {
+        metric: 'sandbox create → first command, p50',
+        ours: create.p50,
+        unit: 'ms',
+        better: 'lower',
+        ...srtPeer(srtStats?.p50),
+        goal: '≤ 250 ms and ≤ half of srt',
+        goalMet: create.p50 <= 250 && srtStats !== undefined && create.p50 <= srtStats.p50 / 2,
+        note: `bwrap floor ${ms(floor.p50)} ms`,
+      },
+      {
+        metric: 'exec on a running sandbox, p50',
+        ours: execStats.p50,
+        unit: 'ms',
+        better: 'lower',
+        ...srtPeer(srtStats?.p50),
+        goal: '≤ 25 ms',
+        goalMet: execStats.p50 <= 25,
+        note: 'srt has no running sandbox: a new srt per command',
+      },
+      {
+        metric: 'idle memory of one sandbox (Pss, agent + helpers)',
+        ours: overhead.pss / 1024,
+        unit: 'MB',
+        better: 'lower',
+        ...(srtOverhead === undefined
+          ? {}
+          : { peer: { name: `srt ${srtVersion(srt)}`, value: srtOverhead.pss / 1024 } }),
+        goal: '≤ 40 MB',
+        goalMet: overhead.pss / 1024 <= 40,
+      },
+    ],
+  });
   process.stdout.write(lines.join('\n'));
 } finally {
   for (const sandbox of await driver.list()) await driver.delete(sandbox.id);
