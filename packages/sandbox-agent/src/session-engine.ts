@@ -2,16 +2,15 @@ import { OpenShellError } from '@openshell/policy-schema';
 import type { ProcessSpec, SessionRequest, SessionResponse } from '@openshell/proto';
 import type { AttachableProcess } from './attachable-process.js';
 import { reattach, runShell, type ShellRegistry } from './connect-session.js';
-import { DownloadSession } from './download-session.js';
 import { ExecSession } from './exec-session.js';
 import { identifySocketOwner } from './identify-socket-owner.js';
+import { LazySession, type RunnableSession } from './lazy-session.js';
 import type { Logger } from './logger.js';
 import { MAIN_SESSION_ID, startMainProcess, type StartedMain } from './main-process.js';
 import type { PolicyState } from './policy-state.js';
 import type { OutputChannelName, ProcessExit, ProcessLauncher } from './process-launcher.js';
 import type { SandboxConfig } from './sandbox-env.js';
 import { failedEvent, type Session, type SessionChannel } from './session-events.js';
-import { UploadSession } from './upload-session.js';
 
 /** After SIGKILL, how long shutdown waits for exits to be reported before giving up. */
 const KILL_REPORT_MS = 2000;
@@ -88,7 +87,7 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
   }
 
   /** Registers a session under its id for inputs, runs it, and forgets it when it ends. */
-  function runSession(id: string, session: Session & { run(): Promise<void> }): void {
+  function runSession(id: string, session: RunnableSession): void {
     sessions.set(id, session);
     track(
       session.run().finally(() => {
@@ -199,13 +198,25 @@ export function createSessionEngine(deps: SessionEngineDeps): SessionEngine {
       case 'upload': {
         const { sessionId } = payload.value;
         if (!refuseNewSession(sessionId, channel))
-          runSession(sessionId, new UploadSession(processDeps, payload.value, channel));
+          runSession(
+            sessionId,
+            new LazySession(sessionId, channel, async () => {
+              const { UploadSession } = await import('./upload-session.js');
+              return new UploadSession(processDeps, payload.value, channel);
+            }),
+          );
         return;
       }
       case 'download': {
         const { sessionId } = payload.value;
         if (!refuseNewSession(sessionId, channel))
-          runSession(sessionId, new DownloadSession(processDeps, payload.value, channel));
+          runSession(
+            sessionId,
+            new LazySession(sessionId, channel, async () => {
+              const { DownloadSession } = await import('./download-session.js');
+              return new DownloadSession(processDeps, payload.value, channel);
+            }),
+          );
         return;
       }
       case 'sessionInput': {

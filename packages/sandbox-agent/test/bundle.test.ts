@@ -3,8 +3,8 @@
 // grpc-js out of the start path. These run the built bundle itself, in file mode, and check it
 // judges policies exactly as @openshell/policy-schema does.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, parsePolicy } from '@openshell/policy-schema';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -67,6 +67,30 @@ describe('the agent bundle', () => {
       }
     },
   );
+
+  test('what every sandbox start parses leaves out the tar codec and grpc-js (loaded on use)', () => {
+    // The static import closure of the entry: what node must parse before the agent runs.
+    const dist = dirname(BUNDLE);
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(join(dist, file), 'utf8');
+      for (const match of source.matchAll(/from"\.\/(agent\.chunk-[A-Z0-9]+\.mjs)"/g))
+        visit(match[1] ?? '');
+    };
+    visit(basename(BUNDLE));
+    const onStart = [...seen].map((file) => readFileSync(join(dist, file), 'utf8')).join('\n');
+    const all = readdirSync(dist)
+      .filter((file) => file.startsWith('agent.') && file.endsWith('.mjs'))
+      .map((file) => readFileSync(join(dist, file), 'utf8'))
+      .join('\n');
+    // Positive control: both are in the build, reachable through dynamic imports.
+    for (const marker of ['TAR_ENTRY_INVALID', 'makeGenericClientConstructor']) {
+      expect(all).toContain(marker);
+      expect(onStart).not.toContain(marker);
+    }
+  });
 
   test('accepts a valid policy and serves its control socket (positive control)', () => {
     const { status, stderr } = runBundle('valid', testPolicy('/tmp'));
