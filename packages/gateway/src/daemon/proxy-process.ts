@@ -40,10 +40,16 @@ function alive(pid: number): boolean {
   }
 }
 
-async function isOurProxy(pid: number): Promise<boolean> {
-  if (!alive(pid)) return false;
+/** The running proxy's arguments after node's own path, or undefined when `pid` is not our proxy. */
+async function runningProxyArgs(pid: number): Promise<readonly string[] | undefined> {
+  if (!alive(pid)) return undefined;
   const cmdline = await readFile(`/proc/${String(pid)}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.split('\0').includes(proxyBinPath());
+  const argv = cmdline.split('\0').slice(1, -1);
+  return argv[0] === proxyBinPath() ? argv : undefined;
+}
+
+function sameArgs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((arg, i) => arg === b[i]);
 }
 
 function accepts(address: string, port: number): Promise<boolean> {
@@ -57,27 +63,9 @@ function accepts(address: string, port: number): Promise<boolean> {
   });
 }
 
-/**
- * Starts the egress proxy as its own detached process (its own session, output to a log file),
- * or adopts the one a previous gateway started: the proxy must outlive a gateway crash so that
- * sandboxes keep their (enforced) network while the control plane is down. It reconnects to the
- * next gateway by itself.
- */
-export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
-  const pidFile = join(options.stateDir, 'proxy.pid');
-  const caBundleFile = join(options.stateDir, 'tls', 'ca-bundle.pem');
-  const previous = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-  const stop = (pid: number) => async (): Promise<void> => {
-    if (!alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 50));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  };
-  if (Number.isInteger(previous) && previous > 0 && (await isOurProxy(previous))) {
-    options.log(`adopting the running egress proxy (pid ${String(previous)})`);
-    return { pid: previous, adopted: true, caBundleFile, stop: stop(previous) };
-  }
-  const args = [
+/** The proxy's command line (after node) for these options; adoption compares it. */
+function proxyArgs(options: ProxyProcessOptions): string[] {
+  return [
     proxyBinPath(),
     '--listen',
     `${options.listen.address}:${String(options.listen.port)}`,
@@ -94,8 +82,41 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     ...options.resolve.flatMap((entry) => ['--resolve', entry]),
     ...(options.upstreamCa === undefined ? [] : ['--upstream-ca', options.upstreamCa]),
   ];
+}
+
+/**
+ * Starts the egress proxy as its own detached process (its own session, output to a log file),
+ * or adopts the one a previous gateway started with the same options: the proxy must outlive a gateway crash so that
+ * sandboxes keep their (enforced) network while the control plane is down. It reconnects to the
+ * next gateway by itself.
+ */
+export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
+  const pidFile = join(options.stateDir, 'proxy.pid');
+  const caBundleFile = join(options.stateDir, 'tls', 'ca-bundle.pem');
+  const previous = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  const stop = (pid: number) => async (): Promise<void> => {
+    if (!alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  };
+  const args = proxyArgs(options);
+  const running =
+    Number.isInteger(previous) && previous > 0 ? await runningProxyArgs(previous) : undefined;
+  if (running !== undefined) {
+    if (sameArgs(running, args)) {
+      options.log(`adopting the running egress proxy (pid ${String(previous)})`);
+      return { pid: previous, adopted: true, caBundleFile, stop: stop(previous) };
+    }
+    // Adopting it would keep enforcing with the options of the gateway that started it
+    // (old resolve overrides, upstream CA, ports) while this gateway reports the new ones.
+    options.log(
+      `restarting the egress proxy (pid ${String(previous)}): it runs with other options than this gateway's (open tunnels are closed)`,
+    );
+    await stop(previous)();
+  }
   const logFd = openSync(join(options.stateDir, 'proxy.log'), 'a', 0o600);
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...args], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     // Nothing of the gateway's environment but what node needs: NODE_OPTIONS or a proxy
