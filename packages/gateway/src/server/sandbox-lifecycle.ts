@@ -35,6 +35,7 @@ import type {
 import type { EventHub } from './event-hub.js';
 import { choosePetname } from './petname.js';
 import type { ProxyHub } from './proxy-hub.js';
+import { readLogTail } from './read-log-tail.js';
 import { sha256Hex, type SupervisorHub } from './supervisor-hub.js';
 import { toProtoPhase } from './to-proto.js';
 
@@ -291,9 +292,13 @@ export function createSandboxLifecycle(options: LifecycleOptions, deps: Lifecycl
     driver.waitExit(id).then(
       async (exit) => {
         runtime.delete(id);
+        // The agent's own last words (a bubblewrap or launcher refusal, a policy it could not
+        // apply) say why far better than an exit code.
+        const handle = await driver.get(id).catch(() => undefined);
+        const tail = handle === undefined ? '' : await readLogTail(handle.logFile);
         await markError(
           id,
-          `the sandbox stopped (its agent exited${exit.code === null ? '' : ` with code ${String(exit.code)}`})`,
+          `the sandbox stopped (its agent exited${exit.code === null ? '' : ` with code ${String(exit.code)}`})${tail === '' ? '' : `; its log ends:\n${tail}`}`,
         );
       },
       (error: unknown) => options.log(`waiting for sandbox ${id} failed: ${String(error)}`),

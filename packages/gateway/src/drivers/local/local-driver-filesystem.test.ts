@@ -197,3 +197,31 @@ describe('processes and privileges', () => {
     expect(environ.stdout).not.toMatch(/VITEST|NODE_OPTIONS|npm_/);
   });
 });
+
+describe('a policy with read_only "/"', () => {
+  test('starts, shows the host tree read-only, and DAC still guards root-only secrets', async () => {
+    const spec = makeSpec('fs-root');
+    await fixture.driver.create({
+      ...spec,
+      filesystem: { ...spec.filesystem, read_only: ['/'] },
+    });
+    try {
+      // Positive controls: the explicitly listed root is there (a host dir outside the base
+      // OS dirs), the merged-/usr links still resolve, and it is read-only.
+      const seen = await shInSandbox(fixture.driver, 'fs-root', 'cat "$1" && test -x /bin/sh', [
+        deniedFile,
+      ]);
+      expect(seen).toMatchObject({ code: 0, stdout: 'denied-content' });
+      const write = await shInSandbox(fixture.driver, 'fs-root', 'touch "$1"', [
+        `${planted.policyDir}/denied/new`,
+      ]);
+      expect(write.code).not.toBe(0);
+      expect(write.stderr).toMatch(/Read-only file system/);
+      const secret = await shInSandbox(fixture.driver, 'fs-root', 'cat "$1"', [planted.sshSecret]);
+      expect(secret.code).not.toBe(0);
+      expect(secret.stdout).not.toContain('ssh-secret');
+    } finally {
+      await fixture.driver.delete('fs-root');
+    }
+  });
+});

@@ -116,6 +116,14 @@ describe('planMounts on the host root', () => {
     expect(args).not.toEqual(expect.arrayContaining(['/proc']));
     expect(args).not.toEqual(expect.arrayContaining(['/tmp']));
   });
+
+  test('read_only "/" plans each place once (the OS dirs and /bin links are in the base already)', () => {
+    const plan = planMounts({ read_only: ['/'], read_write: [] }, undefined, HOST);
+    const targets = [...plan.base, ...plan.extra].map((op) => op.target);
+    expect(targets.filter((target) => target === '/bin')).toHaveLength(1);
+    expect(targets.filter((target) => target === '/usr')).toHaveLength(1);
+    expect(new Set(targets).size).toBe(targets.length);
+  });
 });
 
 describe('planMounts with --from', () => {

@@ -93,6 +93,9 @@ export function planMounts(
   const madeDirs = new Set(['/', '/root', '/home', '/run', '/tmp']);
 
   function addEntry(path: string, mode: 'ro-bind' | 'bind'): void {
+    // Planned already (an OS directory or merged-/usr link met again through an explicit "/"):
+    // bubblewrap refuses a second symlink at the same place, and a second bind adds nothing.
+    if ([...base, ...extra].some((op) => op.target === path)) return;
     const source = join(root, path);
     const found = fs.inspect(source);
     if (found.kind === 'missing') return;
