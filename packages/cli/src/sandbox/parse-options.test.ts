@@ -5,6 +5,7 @@ import {
   parseMemory,
   parseSelector,
   parseUploadSpec,
+  readCommandAfterDashes,
 } from './parse-options.js';
 
 describe('parseCpu', () => {
@@ -50,5 +51,29 @@ describe('key=value parsing', () => {
     ['a:b:/tmp', { source: 'a:b', dest: '/tmp' }],
   ] as const)('--upload %s', ([text, expected]) => {
     expect(parseUploadSpec(text)).toEqual(expected);
+  });
+});
+
+describe('readCommandAfterDashes', () => {
+  // The parsed list is what oclif hands back for `-c a -c b`: regrouped, hence not used.
+  test.for([
+    [
+      ['-n', 'x', '--', 'codex', '-c', 'a=1', '-c', 'b=2'],
+      ['codex', '-c', 'a=1', '-c', 'b=2'],
+    ],
+    [
+      ['--', 'env', '-u', 'A', '-u', 'B', 'sh'],
+      ['env', '-u', 'A', '-u', 'B', 'sh'],
+    ],
+    [
+      ['--', 'sh', '-c', 'echo --', '--', 'x'],
+      ['sh', '-c', 'echo --', '--', 'x'],
+    ],
+    [['-n', 'x', '--'], []],
+  ] as const)('%j → the tokens after the first -- as typed', ([raw, expected]) => {
+    expect(readCommandAfterDashes(raw, ['regrouped', 'by', 'oclif'])).toEqual(expected);
+  });
+  test('without --, the parsed arguments are the command', () => {
+    expect(readCommandAfterDashes(['-n', 'x', 'ls', '-la'], ['ls', '-la'])).toEqual(['ls', '-la']);
   });
 });

@@ -95,3 +95,17 @@ export function parseUploadSpec(text: string): { source: string; dest: string | 
   }
   return { source, dest };
 }
+
+/**
+ * The command a user gave after `--`, token for token. oclif's non-strict parse regroups
+ * repeated dash-tokens it does not know (`-c a -c b` comes back as `-c -c a b`), which turns
+ * `codex exec -c k=v -c k2=v2` or `env -u A -u B` into a different command; the raw tokens
+ * after the first `--` are what the user typed. Without `--`, oclif's `parsed` is all there is.
+ */
+export function readCommandAfterDashes(
+  rawArgv: readonly string[],
+  parsed: readonly unknown[],
+): string[] {
+  const end = rawArgv.indexOf('--');
+  return end === -1 ? parsed.map(String) : rawArgv.slice(end + 1);
+}

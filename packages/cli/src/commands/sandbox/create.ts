@@ -11,6 +11,7 @@ import {
   parseKeyValues,
   parseMemory,
   parseUploadSpec,
+  readCommandAfterDashes,
 } from '../../sandbox/parse-options.js';
 import { runExec } from '../../sandbox/run-exec.js';
 import { toSandboxRecord } from '../../sandbox/sandbox-record.js';
@@ -83,7 +84,7 @@ export default class SandboxCreate extends BaseCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(SandboxCreate);
     const providers = flags.provider ?? [];
-    const given = argv.map(String);
+    const given = readCommandAfterDashes(this.argv, argv);
     const command = given.length === 0 ? DEFAULT_COMMAND : given;
     // Everything the user typed is checked before the first RPC, so a typo costs no sandbox.
     const cpuMillicores = flags.cpu === undefined ? undefined : parseCpu(flags.cpu);

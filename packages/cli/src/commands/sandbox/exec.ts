@@ -6,7 +6,7 @@ import {
   resolveSandboxName,
   withSandboxSuggestion,
 } from '../../gateway/sandbox-ref.js';
-import { parseKeyValues } from '../../sandbox/parse-options.js';
+import { parseKeyValues, readCommandAfterDashes } from '../../sandbox/parse-options.js';
 import { runExec } from '../../sandbox/run-exec.js';
 import { toExitCode } from '../../sandbox/terminal.js';
 
@@ -39,7 +39,7 @@ export default class SandboxExec extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(SandboxExec);
-    const command = argv.map(String);
+    const command = readCommandAfterDashes(this.argv, argv);
     if (command.length === 0) {
       throw new OpenShellError(
         'ERR_USAGE',
