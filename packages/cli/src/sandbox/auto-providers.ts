@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { PROVIDER_TYPES } from '@openshell/policy-schema';
 
 /** One provider the CLI could create from the user's environment for a known agent. */
 export interface DetectedProvider {
@@ -10,19 +11,17 @@ export interface DetectedProvider {
 }
 
 /**
- * Agent executable → provider type and the variables it reads (REFERENCE.md "Providers"),
- * in the order the agent prefers them.
+ * Agent executable → provider type and the variables it reads, in the order the agent prefers
+ * them: derived from the one provider-type table (REFERENCE.md "Providers"), so what
+ * `sandbox create -- <agent>` offers and what `provider create --from-existing` reads agree.
  */
-const AGENTS: Readonly<Record<string, { type: string; vars: readonly string[] }>> = {
-  claude: { type: 'claude-code', vars: ['ANTHROPIC_API_KEY', 'CLAUDE_API_KEY'] },
-  codex: { type: 'codex', vars: ['OPENAI_API_KEY'] },
-  opencode: {
-    type: 'opencode',
-    vars: ['OPENCODE_API_KEY', 'OPENROUTER_API_KEY', 'OPENAI_API_KEY'],
-  },
-  copilot: { type: 'copilot', vars: ['COPILOT_GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'] },
-  gh: { type: 'github', vars: ['GITHUB_TOKEN', 'GH_TOKEN'] },
-};
+const AGENTS: ReadonlyMap<string, { type: string; vars: readonly string[] }> = new Map(
+  Object.values(PROVIDER_TYPES).flatMap((info) =>
+    info.agentCommands.map(
+      (agent) => [agent, { type: info.type, vars: info.credentialEnv }] as const,
+    ),
+  ),
+);
 
 /**
  * The provider to offer for `sandbox create -- <agent> ...`: the command's basename must be a
@@ -35,7 +34,7 @@ export function detectAgentProvider(
   const command = argv[0];
   if (command === undefined) return undefined;
   const agent = basename(command);
-  const known = Object.hasOwn(AGENTS, agent) ? AGENTS[agent] : undefined;
+  const known = AGENTS.get(agent);
   if (known === undefined) return undefined;
   const credentials: Record<string, string> = {};
   for (const name of known.vars) {

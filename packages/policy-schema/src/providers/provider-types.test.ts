@@ -73,7 +73,7 @@ describe('provider type table', () => {
       'ANTHROPIC_API_KEY',
       'CLAUDE_API_KEY',
     ]);
-    expect(PROVIDER_TYPES.codex.credentialEnv).toEqual(['OPENAI_API_KEY']);
+    expect(PROVIDER_TYPES.codex.credentialEnv).toEqual(['OPENAI_API_KEY', 'CODEX_API_KEY']);
     expect(PROVIDER_TYPES.opencode.credentialEnv).toEqual([
       'OPENCODE_API_KEY',
       'OPENROUTER_API_KEY',

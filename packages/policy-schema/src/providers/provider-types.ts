@@ -51,7 +51,9 @@ export const PROVIDER_TYPES: Readonly<Record<ProviderType, ProviderTypeInfo>> = 
   codex: {
     type: 'codex',
     aliases: [],
-    credentialEnv: ['OPENAI_API_KEY'],
+    // `codex exec` (non-interactive) reads only CODEX_API_KEY; the interactive CLI and the
+    // OpenAI SDKs read OPENAI_API_KEY.
+    credentialEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY'],
     allowedHosts: ['api.openai.com'],
     agentCommands: ['codex'],
   },
