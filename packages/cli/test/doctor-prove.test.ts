@@ -392,6 +392,7 @@ describe('rendering and exit code', () => {
             "detail": "/etc/shadow: Permission denied",
             "id": "fs-read-shadow",
             "layer": "uid/capabilities",
+            "name": "fs-read-shadow",
             "result": "blocked",
           },
           {
@@ -400,6 +401,7 @@ describe('rendering and exit code', () => {
             "detail": "wrote a file into /etc",
             "id": "fs-write-etc",
             "layer": "namespaces/mount",
+            "name": "fs-write-etc",
             "result": "not_blocked",
           },
           {
@@ -408,6 +410,7 @@ describe('rendering and exit code', () => {
             "detail": "no L7 rules in policy",
             "id": "proxy-l7",
             "layer": null,
+            "name": "proxy-l7",
             "result": "skipped",
           },
           {
@@ -416,6 +419,7 @@ describe('rendering and exit code', () => {
             "detail": "control failed",
             "id": "res-memory",
             "layer": "cgroup memory",
+            "name": "res-memory",
             "result": "error",
           },
         ],

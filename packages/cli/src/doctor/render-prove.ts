@@ -42,6 +42,9 @@ export function toProveDocument(report: ProveReport): object {
     policy: report.policy,
     attempts: report.attempts.map((a) => ({
       id: a.id,
+      // REFERENCE.md's documented key for the attempt; `id` and `attempt` say the same in
+      // machine and human form.
+      name: a.id,
       category: a.category,
       attempt: a.attempt,
       result: a.result,
