@@ -9,7 +9,9 @@ const USAGE = `Usage: openshell-gateway [options]   (normally started by \`opens
   --state-dir DIR          all local state (default $OPENSHELL_STATE_DIR or /var/lib/openshell)
   --port N                 mTLS gRPC API on 127.0.0.1 (default ${String(DEFAULT_GRPC_PORT)})
   --http-port N            /healthz /readyz /metrics on 127.0.0.1 (default ${String(DEFAULT_HTTP_PORT)})
-  --driver local           compute driver (only local for now)
+  --driver local|docker    compute driver (default local; also OPENSHELL_DRIVER)
+  --docker-host URL        docker driver: engine socket (default $DOCKER_HOST or unix:///run/podman/podman.sock)
+  --docker-image REF       docker driver: image for sandboxes created without --from
   --resolve H:P=A:P        proxy resolve override, repeatable (air-gapped tests, mirrors)
   --upstream-ca FILE       extra CA the proxy trusts for upstream TLS
   --service-address IP     host address sandboxes dial (default 10.200.0.1, put on lo)
@@ -37,6 +39,12 @@ function optional(name: string): { default?: string } {
   return value === undefined ? {} : { default: value };
 }
 
+/** The docker driver's socket: like the docker CLI, DOCKER_HOST when set. */
+function dockerHostDefault(): { default?: string } {
+  const value = process.env['DOCKER_HOST'];
+  return value === undefined || value === '' ? {} : { default: value };
+}
+
 function port(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
@@ -52,7 +60,9 @@ async function main(): Promise<void> {
       'state-dir': { type: 'string' },
       port: { type: 'string' },
       'http-port': { type: 'string' },
-      driver: { type: 'string', default: 'local' },
+      driver: { type: 'string', default: env('DRIVER') ?? 'local' },
+      'docker-host': { type: 'string', ...dockerHostDefault() },
+      'docker-image': { type: 'string', ...optional('DOCKER_IMAGE') },
       resolve: { type: 'string', multiple: true, default: [] },
       'upstream-ca': { type: 'string' },
       'service-address': { type: 'string', default: env('SERVICE_ADDRESS') ?? '10.200.0.1' },
@@ -89,6 +99,8 @@ async function main(): Promise<void> {
       ...(values['uid-base'] === undefined ? {} : { uidBase: Number(values['uid-base']) }),
       ...(values['name-prefix'] === undefined ? {} : { namePrefix: values['name-prefix'] }),
       ...(values['cgroup-parent'] === undefined ? {} : { cgroupParent: values['cgroup-parent'] }),
+      ...(values['docker-host'] === undefined ? {} : { dockerHost: values['docker-host'] }),
+      ...(values['docker-image'] === undefined ? {} : { dockerImage: values['docker-image'] }),
     },
     log,
   );

@@ -14,6 +14,23 @@ export type {
   TcpEndpoint,
 } from './drivers/compute-driver.js';
 export { createLocalDriver, type LocalDriverDeps } from './drivers/local/create-local-driver.js';
+export {
+  createDockerDriver,
+  type DockerDriver,
+  type DockerDriverOptions,
+} from './drivers/docker/create-docker-driver.js';
+export {
+  createEngineClient,
+  describeEngine,
+  parseDockerHost,
+  type EngineClient,
+  type EngineVersion,
+} from './drivers/docker/engine-client.js';
+export {
+  DEFAULT_DOCKER_HOST,
+  probeContainerEngine,
+  type EngineProbe,
+} from './drivers/docker/probe-engine.js';
 export type { LocalDriverOptions, HostTools } from './drivers/local/local-driver-options.js';
 export { AGENT_CAPABILITIES } from './drivers/local/build-bwrap-args.js';
 export { AGENT_UID } from './drivers/local/plan-network.js';

@@ -5,6 +5,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { OpenShellError } from '@openshell/policy-schema';
+import type { ComputeDriver } from '../drivers/compute-driver.js';
+import { createDockerDriver } from '../drivers/docker/create-docker-driver.js';
+import { DEFAULT_DOCKER_HOST } from '../drivers/docker/probe-engine.js';
 import { createLocalDriver } from '../drivers/local/create-local-driver.js';
 import { loadOrCreatePki } from '../pki/gateway-pki.js';
 import type { AgentInstall } from '../runtime/start-sandbox-runtime.js';
@@ -30,6 +33,10 @@ export interface DaemonOptions {
   readonly uidBase?: number;
   readonly namePrefix?: string;
   readonly cgroupParent?: string;
+  /** docker driver: the engine socket (`unix:///run/podman/podman.sock`). */
+  readonly dockerHost?: string;
+  /** docker driver: image for sandboxes created without `--from`. */
+  readonly dockerImage?: string;
 }
 
 export interface RunningDaemon {
@@ -72,10 +79,10 @@ export async function runDaemon(
   options: DaemonOptions,
   log: (message: string) => void,
 ): Promise<RunningDaemon> {
-  if (options.driver !== 'local') {
+  if (options.driver !== 'local' && options.driver !== 'docker') {
     throw new OpenShellError(
-      'ERR_NOT_IMPLEMENTED',
-      `--driver ${options.driver} is not available yet; use --driver local`,
+      'ERR_USAGE',
+      `--driver ${options.driver} is not a compute driver; use --driver local or --driver docker`,
     );
   }
   if (process.getuid?.() !== 0) {
@@ -116,13 +123,33 @@ export async function runDaemon(
   await chmod(sandboxCaDir, 0o755);
   await copyFile(proxy.caBundleFile, join(sandboxCaDir, 'ca-bundle.pem'));
   await chmod(join(sandboxCaDir, 'ca-bundle.pem'), 0o644);
-  const driver = await createLocalDriver({
-    stateDir: paths.driverDir,
+  const layout = {
     addressPool: options.addressPool,
     ...(options.uidBase === undefined ? {} : { uidBase: options.uidBase }),
     ...(options.namePrefix === undefined ? {} : { namePrefix: options.namePrefix }),
-    ...(options.cgroupParent === undefined ? {} : { cgroupParent: options.cgroupParent }),
-  });
+  };
+  let driver: ComputeDriver;
+  if (options.driver === 'docker') {
+    const docker = await createDockerDriver({
+      ...layout,
+      // Its own leases and records: the local driver's sandboxes dir is not shared.
+      stateDir: join(paths.root, 'docker-driver'),
+      dockerHost: options.dockerHost ?? DEFAULT_DOCKER_HOST,
+      ...(options.dockerImage === undefined ? {} : { defaultImage: options.dockerImage }),
+    }).catch(async (error: unknown) => {
+      await proxy.stop();
+      await store.close();
+      throw error;
+    });
+    log(`docker driver: ${docker.engine}`);
+    driver = docker;
+  } else {
+    driver = await createLocalDriver({
+      ...layout,
+      stateDir: paths.driverDir,
+      ...(options.cgroupParent === undefined ? {} : { cgroupParent: options.cgroupParent }),
+    });
+  }
   const gateway = await startGateway({
     version,
     store,

@@ -334,6 +334,7 @@ export function createSandboxLifecycle(options: LifecycleOptions, deps: Lifecycl
           token,
           main: spec.command.length > 0 ? spec.command : IDLE_MAIN,
           agent: options.agent,
+          ...(spec.from === undefined ? {} : { from: spec.from }),
           ...(Object.keys(limits).length === 0 ? {} : { limits }),
           ...(options.sandboxCaBundle === undefined ? {} : { caBundle: options.sandboxCaBundle }),
         }),
