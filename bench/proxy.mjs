@@ -2,7 +2,9 @@
 // CONNECT tunnel (L4 only, opaque TLS); through openshell-proxy with TLS termination and L7
 // rules (every request decided); through tinyproxy (CONNECT), a C proxy with no policy; and
 // through srt's proxy (@anthropic-ai/sandbox-runtime's createHttpProxyServer, allow-all
-// filter) as an opaque CONNECT tunnel and with its in-process TLS termination.
+// filter) as an opaque CONNECT tunnel and with its in-process TLS termination; and through a
+// bare Node http server that answers CONNECT with a dial and nothing else (the floor for a
+// proxy on Node).
 //
 //   pnpm --filter @openshell/proxy build && node bench/proxy.mjs
 //   BENCH_BASELINE_BIN=/path/to/other/dist/bin.js node bench/proxy.mjs adds another build's rows.
@@ -150,6 +152,36 @@ server.listen(0, '127.0.0.1', () =>
 );
 `;
 
+// The floor for any proxy built on Node's http server: Node parses the CONNECT head, the
+// target is dialled, 200 is written, bytes are piped. No identity, no policy, no events.
+const BARE_NODE = `
+const { createServer } = await import('node:http');
+const { connect } = await import('node:net');
+// No request timeout: a tunnel that outlives it (bulk on a loaded machine) must not be cut.
+const server = createServer({ requestTimeout: 0 });
+server.on('connect', (req, client, head) => {
+  client.on('error', () => client.destroy());
+  const [host, port] = [req.url.slice(0, req.url.lastIndexOf(':')), Number(req.url.slice(req.url.lastIndexOf(':') + 1))];
+  const upstream = connect({ host, port, noDelay: true, allowHalfOpen: true });
+  upstream.on('error', () => client.destroy());
+  upstream.once('connect', () => {
+    client.write('HTTP/1.1 200 Connection Established\\r\\n\\r\\n');
+    if (head.length > 0) upstream.write(head);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function startBareNode() {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', BARE_NODE], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return Number(await readLine(child));
+}
+
 /** The globally installed @anthropic-ai/sandbox-runtime: its directory and version, or null. */
 function findSrt() {
   const root = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout?.trim();
@@ -222,6 +254,10 @@ function readHead(socket) {
     };
     socket.on('data', onData);
     socket.once('error', reject);
+    // A proxy that hangs up without answering must fail the run, not leave it waiting.
+    socket.once('end', () =>
+      reject(new Error('the proxy closed the connection without answering')),
+    );
     socket.resume();
   });
 }
@@ -245,11 +281,15 @@ function readResponse(socket) {
       if (got >= need) {
         socket.off('data', onData);
         socket.off('error', reject);
+        socket.off('end', onEnd);
         resolve(need);
       }
     };
+    // A connection cut mid-response must fail the run, not leave it waiting.
+    const onEnd = () => reject(new Error(`connection closed after ${got} of ${need} bytes`));
     socket.on('data', onData);
     socket.once('error', reject);
+    socket.once('end', onEnd);
     socket.resume();
   });
 }
@@ -260,7 +300,9 @@ async function open(target, secureContext) {
   if (target.proxyPort) {
     socket = await tcp(target.proxyPort);
     socket.write(`CONNECT ${target.authority} HTTP/1.1\r\nHost: ${target.authority}\r\n\r\n`);
-    const head = await readHead(socket);
+    const head = await readHead(socket).catch((error) => {
+      throw new Error(`CONNECT via port ${target.proxyPort}: ${error.message}`);
+    });
     if (!head.startsWith('HTTP/1.1 200') && !head.startsWith('HTTP/1.0 200'))
       throw new Error(`CONNECT refused: ${head}`);
   } else {
@@ -302,6 +344,10 @@ const since = (start) => Number(process.hrtime.bigint() - start) / 1e6;
  * measuring row after row would charge one burst to whichever row ran during it.
  */
 async function measureAll(paths) {
+  // If a connection is dropped without an error, the loop empties with a promise pending:
+  // say where, rather than exit 13 with no clue.
+  let at = 'start';
+  process.once('beforeExit', () => process.stderr.write(`measuring client stuck: ${at}\n`));
   // Built once: parsing a CA bundle per connection would dominate the client's own cost.
   const contexts = paths.map((p) => createSecureContext({ ca: p.caPem }));
   const fresh = paths.map(() => []);
@@ -309,6 +355,7 @@ async function measureAll(paths) {
   const bulk = paths.map(() => ({ bytes: 0, ms: 0 }));
   for (let i = 0; i < WARMUP + NEW_CONNECTIONS; i++) {
     for (const j of shuffled(paths.length)) {
+      at = `new connection ${i} via ${paths[j].name}`;
       const start = process.hrtime.bigint();
       const t = await open(paths[j].target, contexts[j]);
       await get(t, '/small');
@@ -324,6 +371,7 @@ async function measureAll(paths) {
   for (let i = 0; i < WARMUP + KEPT_ALIVE; i++) {
     for (const j of shuffled(conns.length)) {
       const conn = conns[j];
+      at = `kept-alive request ${i} via ${paths[j].name}`;
       const start = process.hrtime.bigint();
       await get(conn, '/small');
       if (i >= WARMUP) kept[j].push(since(start));
@@ -333,6 +381,7 @@ async function measureAll(paths) {
   for (let r = 0; r < rounds; r++) {
     for (const j of shuffled(conns.length)) {
       const conn = conns[j];
+      at = `bulk round ${r} via ${paths[j].name}`;
       const start = process.hrtime.bigint();
       bulk[j].bytes += await get(conn, `/bulk?mb=${Math.ceil(BULK_MB / rounds)}`);
       bulk[j].ms += since(start);
@@ -426,6 +475,7 @@ async function main() {
   const load = [loadavg()[0]];
   const upstreamPort = await startUpstream(join(dir, 'key.pem'), certFile);
   const tiny = await startTinyproxy();
+  const bareNodePort = await startBareNode();
   const srt = findSrt();
   const srtL4 = srt && (await startSrt(srt, 'tunnel', certFile));
   const srtMitm = srt && (await startSrt(srt, 'mitm', certFile));
@@ -439,6 +489,11 @@ async function main() {
           caPem: upstreamCa,
         }
       : { name: 'tinyproxy, CONNECT', missing: 'apt-get install -y tinyproxy' },
+    {
+      name: `bare Node ${process.version} http server, CONNECT (floor for a Node proxy)`,
+      target: { proxyPort: bareNodePort, authority: `127.0.0.1:${upstreamPort}` },
+      caPem: upstreamCa,
+    },
     srtL4
       ? {
           name: `srt ${srt.version} proxy, CONNECT tunnel`,
@@ -497,7 +552,9 @@ one after another; times in ms. The upstream is a Node HTTPS server on loopback.
 openshell-proxy rows the proxy identifies the client by /proc on every new connection (socket
 inode → pid → exe and ancestors) and decides with policy-schema; the L7 row also terminates TLS
 (leaf certificate cached after the first connection), re-originates verified TLS upstream and
-decides every request. tinyproxy and srt's proxy identify nobody and allow every host here.
+decides every request. tinyproxy, the bare Node server and srt's proxy identify nobody and
+allow every host here; the bare Node row (Node's http server parsing CONNECT, a dial, 200,
+pipes) is the floor for any proxy built on Node.
 The client is one process (${CLIENT_UID === undefined ? 'this user' : `uid ${CLIENT_UID}, as a sandboxed agent under its own uid`}) measuring all
 rows interleaved: one new connection to each path in turn (2 ms apart), then one kept-alive
 request to each, then bulk in four rounds, in a random order each round, so load from other

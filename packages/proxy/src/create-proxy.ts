@@ -368,7 +368,7 @@ export async function createProxy(options: ProxyOptions, deps: ProxyDeps = {}): 
       innerServer.closeAllConnections();
       inferenceServer.closeAllConnections();
       ctx.inference.destroy();
-      // Only the resolver made here is ours to stop (its sock_diag helper process).
+      // Only the resolver made here is ours to stop.
       if (!deps.callerResolver) callerResolver.close?.();
       ctx.forwardAgent.destroy();
       ctx.forwardByNameAgent.destroy();

@@ -180,22 +180,27 @@ async function runConnect(
     refuse(socket, tunnelLimit(sandboxId, ctx.limits.maxTunnelsPerSandbox));
     return;
   }
-  record({
-    ...versioned,
-    caller,
-    decision,
-    action: decision.action,
-    outcome: 'allowed',
-    reason: destination.overridden
-      ? `${decision.reason} (operator resolve override)`
-      : decision.reason,
-  });
+  const recordAllowed = (): void =>
+    record({
+      ...versioned,
+      caller,
+      decision,
+      action: decision.action,
+      outcome: 'allowed',
+      reason: destination.overridden
+        ? `${decision.reason} (operator resolve override)`
+        : decision.reason,
+    });
   const tlsSkip = endpoints.some((e) => e.tls === 'skip');
   const tunnel = { sandboxId, host, port, caller, targets: destination.targets };
+  // The allowed event is built and sent after the client has its answer: its cost (the
+  // event, the log line, the listeners) stays off the path to the 200. Decided it was
+  // before any dial; only the recording moves.
   if (!tlsSkip && (decision.inspect || sandbox.credentials.hasBindingFor(host))) {
     interceptTunnel(ctx, socket, head, { ...tunnel, requireL7: decision.inspect });
+    recordAllowed();
   } else {
-    relayRawTunnel(ctx, socket, head, tunnel);
+    relayRawTunnel(ctx, socket, head, tunnel, recordAllowed);
   }
 }
 

@@ -40,15 +40,24 @@ export function spliceSockets(a: Socket, b: Socket, idleTimeoutMs: number): void
 /**
  * Opaque tunnel for endpoints judged at L4 only (or `tls: skip`). The upstream is dialled
  * (or the upstream proxy's CONNECT answered) before answering 200, so a dead upstream or a
- * refusing upstream proxy becomes a 502 rather than an empty tunnel.
+ * refusing upstream proxy becomes a 502 rather than an empty tunnel. `answered` runs once,
+ * right after the client got its 200 or 502 or went away: the caller records the decision
+ * there, off the path to the 200 (the decision itself was taken before the dial).
  */
 export function relayRawTunnel(
   ctx: ProxyContext,
   client: Socket,
   head: Buffer,
   t: TunnelTarget,
+  answered: () => void = () => undefined,
 ): void {
   let upstream: Socket | null = null;
+  let pending: (() => void) | null = answered;
+  const announce = (): void => {
+    const run = pending;
+    pending = null;
+    run?.();
+  };
   const unregister = ctx.tunnels.add({
     sandboxId: t.sandboxId,
     host: t.host,
@@ -61,21 +70,25 @@ export function relayRawTunnel(
     },
   });
   client.once('close', () => {
+    announce();
     unregister();
     upstream?.destroy();
   });
   ctx.connectUpstream(t).then(
     (socket) => {
       if (client.destroyed) {
+        announce();
         socket.destroy();
         return;
       }
       upstream = socket;
       client.write(CONNECT_ESTABLISHED);
+      announce();
       if (head.length > 0) socket.write(head);
       spliceSockets(client, socket, ctx.limits.idleTimeoutMs);
     },
     (error: unknown) => {
+      announce();
       ctx.metrics.inc('openshell_proxy_upstream_errors_total');
       const detail = `cannot connect to ${formatAuthority(t.host, t.port)}: ${error instanceof Error ? error.message : String(error)}`;
       if (!client.destroyed) client.end(toRawResponse(upstreamFailed(detail)));

@@ -26,6 +26,7 @@ network_policies:
     name: web-l4
     endpoints:
       - { host: example.com, port: 443 }
+      - { host: down.example.com, port: 443 }
     binaries:
 ${binaries.map((b) => `      - path: ${b}`).join('\n')}
 `;
@@ -44,7 +45,13 @@ beforeAll(async () => {
   upstream = await startHttpsUpstream(cert);
   harness = await startHarness({
     policy: policy(['/usr/bin/curl']),
-    options: { resolveOverrides: [`example.com:443=127.0.0.1:${upstream.port}`] },
+    options: {
+      resolveOverrides: [
+        `example.com:443=127.0.0.1:${upstream.port}`,
+        // Nothing listens on port 1: the dial after an allow fails.
+        'down.example.com:443=127.0.0.1:1',
+      ],
+    },
   });
 });
 
@@ -69,6 +76,20 @@ describe('L4 decisions at CONNECT', () => {
       sandbox: 'default',
     });
     expect(event?.pid).toBeGreaterThan(1);
+  });
+
+  test('an allowed host whose upstream is down → 502, and the allow is still recorded once (after the answer)', async () => {
+    const before = harness.events.filter((e) => e.host === 'down.example.com').length;
+    const r = await curl(harness.url, ['https://down.example.com/'], { caFile: certFile });
+    expect(r.exitCode).toBe(56);
+    expect(r.stderr).toContain('502');
+    const events = harness.events.filter((e) => e.host === 'down.example.com').slice(before);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      action: 'allow',
+      outcome: 'allowed',
+      binary: '/usr/bin/curl',
+    });
   });
 
   test('a host no policy names is refused with 403 and curl reports it', async () => {

@@ -1,19 +1,20 @@
 /*
  * find-caller.h: socket inodes → the processes holding them → their executable and
- * ancestors, for the helper's "who" requests. Included once, by sock-diag.c (one
- * translation unit, so the build stays a single static binary).
+ * ancestors, for the addon's "who" requests. Included once, by caller-addon.c (one
+ * translation unit).
  *
  * The same rules as src/caller/find-socket-holders.ts and read-process-identity.ts (the
- * fallback when this helper is unavailable); the resolver's tests run both. Moved here
- * because every step is a procfs syscall: on the proxy's hosts one readlink through Node
- * costs ~10 µs and a /proc/<pid>/stat read ~60 µs, against ~4 and ~10 µs from C, and a
- * caller lookup makes a hundred or more of them.
+ * fallback when the addon is unavailable); the resolver's tests run both. In C because
+ * every step is a procfs syscall: on the proxy's hosts one readlink through Node costs
+ * ~10 µs and a /proc/<pid>/stat read ~60 µs, against ~4 and ~10 µs from C, and a caller
+ * lookup makes 40 to a hundred or more of them.
  *
  * Requests that arrive together form one batch and share one walk (a burst of 1,000
  * connections from one client reads its 1,000 descriptors once, not 1,000 times).
- * Nothing is cached between batches except two hints that only decide where to look
- * first (recent holders) or what not to look at (processes whose descriptors we may not
- * read, keyed by pid and start time so a reused pid is looked at again). Every answer is
+ * Nothing is cached between batches except hints that only decide where to look first
+ * (recent holders, and the descriptor each last held a wanted socket on) or what not to
+ * look at (processes whose descriptors we may not read, keyed by pid and start time so a
+ * reused pid is looked at again). Every answer is
  * re-derived from /proc: a "pid → identity" cache could be fooled by pid reuse, by an exec
  * in the same pid, by an ancestor's exec or by reparenting, and checking all of those
  * costs the same reads as not caching.
@@ -50,7 +51,7 @@ struct walk {
   int found; /* queries with at least one holder */
   unsigned uids[MAX_UIDS];
   int uid_count;
-  /* The proxy (our parent): owns two sockets per tunnel and is looked at last. */
+  /* The proxy (this process): owns two sockets per tunnel and is looked at last. */
   int proxy;
   /* Looked at already (recent and relatives; a walk of everyone is not listed). */
   int scanned[MAX_RECENT + MAX_RELATIVES + 2];
@@ -60,10 +61,56 @@ struct walk {
   int frontier_count, frontier_size;
   /* Only add holders to queries that have none (the proxy's own process, last). */
   int only_unresolved;
+  /*
+   * A walk on the event loop's thread is bounded: `cost_left` procfs syscalls, and never
+   * a scan of every process. Past that it stops (`exhausted`) and the batch is asked
+   * again on a worker thread, where the walk is unbounded. -1: unbounded.
+   */
+  long cost_left;
+  int exhausted;
 };
+
+/* Counts `syscalls` against a bounded walk; false once it is over budget. */
+static int charge(struct walk *w, long syscalls) {
+  if (w->cost_left < 0) return 1;
+  w->cost_left -= syscalls;
+  if (w->cost_left < 0) {
+    w->cost_left = 0;
+    w->exhausted = 1;
+  }
+  return !w->exhausted;
+}
 
 static int recent[MAX_RECENT];
 static int recent_count;
+/*
+ * The descriptor on which a process last held a wanted socket: a client that closes one
+ * connection and opens the next usually gets the same descriptor number back. Only where
+ * to look first; what is there is read from /proc like everything else.
+ */
+static struct {
+  int pid;
+  int fd;
+} fd_hints[MAX_RECENT];
+static int fd_hint_next;
+
+static int fd_hint_of(int pid) {
+  for (int i = 0; i < MAX_RECENT; i++)
+    if (fd_hints[i].pid == pid && pid > 0) return fd_hints[i].fd;
+  return -1;
+}
+
+static void remember_fd(int pid, int fd) {
+  for (int i = 0; i < MAX_RECENT; i++) {
+    if (fd_hints[i].pid == pid) {
+      fd_hints[i].fd = fd;
+      return;
+    }
+  }
+  fd_hints[fd_hint_next].pid = pid;
+  fd_hints[fd_hint_next].fd = fd;
+  fd_hint_next = (fd_hint_next + 1) % MAX_RECENT;
+}
 static struct {
   int pid;
   unsigned long long start;
@@ -184,6 +231,32 @@ static int wanted_uid(const struct walk *w, unsigned uid) {
   return 0;
 }
 
+/* The inode of a "socket:[<inode>]" link (n bytes in link, NUL-terminated); 0 if none. */
+static unsigned long socket_inode(char *link, ssize_t n) {
+  if (n < 9 || memcmp(link, "socket:[", 8) != 0 || link[n - 1] != ']') return 0;
+  link[n - 1] = 0;
+  return strtoul(link + 8, NULL, 10);
+}
+
+/*
+ * With one socket wanted, the descriptor hint: when it holds that socket, this process is
+ * a holder and its other descriptors cannot change the answer (holders count by process),
+ * so one readlink replaces the whole scan. Returns 1 when it did.
+ */
+static int found_at_hint(struct walk *w, int pid) {
+  int fd = fd_hint_of(pid);
+  if (w->count != 1 || fd < 0 || !charge(w, 1)) return 0;
+  char path[64], link[64];
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n < 0) return 0;
+  link[n] = 0;
+  unsigned long inode = socket_inode(link, n);
+  if (inode == 0 || inode != w->by_inode[0]->inode || !add_holder(w, inode, pid, fd)) return 0;
+  push_frontier(w, pid);
+  return 1;
+}
+
 /*
  * Looks through pid's descriptors for the wanted sockets. Processes of other uids are
  * skipped: a socket belongs to its creator's uid (sock_diag's idiag_uid), and each sandbox
@@ -193,16 +266,18 @@ static int wanted_uid(const struct walk *w, unsigned uid) {
 static void scan_process(struct walk *w, int pid) {
   char path[64];
   struct stat st;
+  if (!charge(w, 4)) return;
   snprintf(path, sizeof path, "/proc/%d", pid);
   if (stat(path, &st) != 0 || !wanted_uid(w, st.st_uid)) return;
+  if (found_at_hint(w, pid)) return;
   snprintf(path, sizeof path, "/proc/%d/fd", pid);
   DIR *dir = opendir(path);
   if (!dir) return;
   int dfd = dirfd(dir), holds = 0;
   char link[64];
   struct dirent *e;
-  while ((e = readdir(dir)) != NULL) {
-    if (!isdigit((unsigned char)e->d_name[0])) continue;
+  while ((e = readdir(dir)) != NULL && !w->exhausted) {
+    if (!isdigit((unsigned char)e->d_name[0]) || !charge(w, 1)) continue;
     ssize_t n = readlinkat(dfd, e->d_name, link, sizeof link - 1);
     if (n < 0 && errno == EACCES) {
       int ppid;
@@ -214,9 +289,12 @@ static void scan_process(struct walk *w, int pid) {
       }
       break;
     }
-    if (n < 9 || memcmp(link, "socket:[", 8) != 0 || link[n - 1] != ']') continue;
-    link[n - 1] = 0;
-    holds |= add_holder(w, strtoul(link + 8, NULL, 10), pid, atoi(e->d_name));
+    unsigned long inode = n < 0 ? 0 : socket_inode(link, n);
+    if (inode == 0 || !add_holder(w, inode, pid, atoi(e->d_name))) continue;
+    holds = 1;
+    remember_fd(pid, atoi(e->d_name));
+    /* One socket wanted and this process holds it: its other descriptors change nothing. */
+    if (w->count == 1) break;
   }
   closedir(dir);
   if (holds) push_frontier(w, pid);
@@ -233,6 +311,10 @@ static void scan_listed(struct walk *w, int pid) {
 
 /* Every process but the proxy and those already scanned, in /proc order, until all found. */
 static void scan_everyone(struct walk *w) {
+  if (w->cost_left >= 0) {
+    w->exhausted = 1;
+    return;
+  }
   DIR *proc = opendir("/proc");
   if (!proc) return;
   struct dirent *e;
@@ -253,7 +335,7 @@ static void scan_everyone(struct walk *w) {
  */
 static void scan_relatives(struct walk *w) {
   int budget = MAX_RELATIVES;
-  for (int done = 0; done < w->frontier_count && budget > 0; done++) {
+  for (int done = 0; done < w->frontier_count && budget > 0 && charge(w, 7); done++) {
     int pid = w->frontier[done], ppid;
     unsigned long long start;
     if (read_stat(pid, &ppid, &start) == 0 && ppid > 0) {
@@ -267,7 +349,7 @@ static void scan_relatives(struct walk *w) {
     struct dirent *t;
     int task_count = 0;
     while ((t = readdir(tasks)) != NULL && budget > 0 && task_count++ < MAX_TASKS) {
-      if (!isdigit((unsigned char)t->d_name[0])) continue;
+      if (!isdigit((unsigned char)t->d_name[0]) || !charge(w, 3)) continue;
       char children_path[96], buf[4096];
       snprintf(children_path, sizeof children_path, "/proc/%d/task/%d/children", pid,
                atoi(t->d_name));
@@ -298,11 +380,13 @@ static void remember_holders(const struct walk *w) {
 /*
  * Fills each query's holders: recent holders first, then everyone until every socket has
  * a holder; then their relatives; the proxy's own process last, and only for sockets
- * nobody else holds (a client inside the proxy's process, as in tests). Returns -1 when
- * out of memory (the batch is then answered "unavailable").
+ * nobody else holds (a client inside the proxy's process, as in tests). `cost`: the
+ * syscall budget of a bounded walk, -1 for none. Returns -1 when out of memory (the batch
+ * is then answered "unavailable"), -2 when the budget ran out (holders are incomplete and
+ * must not be used: the batch is asked again, unbounded).
  */
-static int find_holders(struct query *queries, int count) {
-  struct walk w = {.count = count, .proxy = (int)getppid()};
+static int find_holders(struct query *queries, int count, long cost) {
+  struct walk w = {.count = count, .proxy = (int)getpid(), .cost_left = cost};
   w.by_inode = malloc(sizeof(struct query *) * (size_t)(count ? count : 1));
   if (!w.by_inode) return -1;
   for (int i = 0; i < count; i++) {
@@ -314,14 +398,14 @@ static int find_holders(struct query *queries, int count) {
   for (int i = 0; i < recent_count && w.found < count; i++) scan_listed(&w, recent[i]);
   if (w.found < count) scan_everyone(&w);
   scan_relatives(&w);
-  if (w.found < count) {
+  if (w.found < count && !w.exhausted) {
     w.only_unresolved = 1;
     scan_process(&w, w.proxy);
   }
-  remember_holders(&w);
+  if (!w.exhausted) remember_holders(&w);
   free(w.by_inode);
   free(w.frontier);
-  return 0;
+  return w.exhausted ? -2 : 0;
 }
 
 /* One candidate caller: exe and ancestors (paths NUL-separated in `paths`). */

@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CallerIdentity, SocketInfo } from './caller-resolver.js';
-import { createProcCallerResolver } from './create-proc-caller-resolver.js';
-import { SOCK_DIAG_HELPER, startSockDiagLookup } from './sock-diag-lookup.js';
+import {
+  createProcCallerResolver,
+  type ProcCallerResolverOptions,
+} from './create-proc-caller-resolver.js';
+import { NATIVE_CALLER_ADDON, loadNativeCallerLookup } from './native-caller-lookup.js';
 
 // What the resolver remembers between connections (recent holders, processes it may not
 // read) only decides where it looks first; these tests make sure none of it can stand in
 // for the current owner of a socket: an exec in the same pid, a reused pid, a descriptor
-// handed to another process, a binary name that tries to forge the helper's protocol.
+// handed to another process, a binary name that tries to forge a line-based protocol.
 
 let server: Server;
 let port: number;
@@ -122,19 +125,34 @@ const PYTHON = execFileSync(
 
 const CONNECT_THEN_WAIT = 'exec 3<>/dev/tcp/127.0.0.1/$PORT; read -r line';
 
-describe.for(['sock-diag', 'proc'] as const)('caller identity is never stale (%s)', (lookup) => {
+/** The addon (bounded walk on the event loop first), the addon on a worker thread only, the JS walk. */
+const MODES = {
+  native: { socketLookup: 'native' },
+  'native-worker': { socketLookup: 'native', syncWalkCost: 0 },
+  proc: { socketLookup: 'proc' },
+} as const satisfies Record<string, ProcCallerResolverOptions>;
+const MODE_NAMES = Object.keys(MODES) as (keyof typeof MODES)[];
+
+describe.for(MODE_NAMES)('caller identity is never stale (%s)', (lookup) => {
   const warnings: string[] = [];
   const warn = (m: string): void => void warnings.push(m);
-  const resolver = createProcCallerResolver({ socketLookup: lookup, warn });
-  // The sock-diag row must be answered by the helper itself, not by the fallback here.
-  const diag = lookup === 'sock-diag' ? startSockDiagLookup(SOCK_DIAG_HELPER, warn) : null;
+  const resolver = createProcCallerResolver({ ...MODES[lookup], warn });
+  // The native row must be answered by the addon itself, not by the JS fallback.
+  const diag =
+    lookup === 'proc'
+      ? null
+      : loadNativeCallerLookup(
+          NATIVE_CALLER_ADDON,
+          warn,
+          lookup === 'native-worker' ? 0 : undefined,
+        );
   afterAll(() => {
     resolver.close?.();
     diag?.close();
     expect(warnings).toEqual([]);
   });
 
-  /** The resolver's answer; in the sock-diag row also the helper's own, which must agree. */
+  /** The resolver's answer; in the native row also the addon's own, which must agree. */
   async function resolveCaller(socket: Socket): Promise<CallerIdentity | null> {
     const who = await resolver.resolve(infoOf(socket));
     if (diag) expect(await diag.identify(infoOf(socket))).toEqual(who);
@@ -180,7 +198,7 @@ describe.for(['sock-diag', 'proc'] as const)('caller identity is never stale (%s
       pid,
       exe: '/usr/bin/sleep',
     });
-    // The dead client's end is closing: the kernel may refuse the exact lookup (the helper
+    // The dead client's end is closing: the kernel may refuse the exact lookup (the addon
     // then says "unavailable" and the resolver reads the tables), but it is nobody's.
     expect(await resolver.resolve(infoOf(first.socket))).toBeNull();
   });
@@ -252,32 +270,29 @@ conn.send(b"k")
 time.sleep(30)
 `;
 
-describe.for(['sock-diag', 'proc'] as const)(
-  'the ancestor walk ends at the sandbox boundaries (%s)',
-  (lookup) => {
-    const resolver = createProcCallerResolver({ socketLookup: lookup, warn: () => undefined });
-    afterAll(() => resolver.close?.());
+describe.for(MODE_NAMES)('the ancestor walk ends at the sandbox boundaries (%s)', (lookup) => {
+  const resolver = createProcCallerResolver({ ...MODES[lookup], warn: () => undefined });
+  afterAll(() => resolver.close?.());
 
-    test.for([
-      // Positive control: same uid, same PID namespace → bash, then this test runner and up.
-      ['same uid and namespace', '/usr/bin/bash', ['-c', SUBSHELL], undefined, true],
-      // The caller's uid differs from the root-owned runner above bash: the walk stops there.
-      ['another uid above', '/usr/bin/bash', ['-c', SUBSHELL], NOBODY, false],
-      // unshare's child is pid 1 of a new PID namespace: its parent is outside it.
-      [
-        'a PID namespace boundary',
-        '/usr/bin/unshare',
-        ['--pid', '--fork', '/usr/bin/bash', '-c', SUBSHELL],
-        undefined,
-        false,
-      ],
-    ] as const)('%s', async ([, file, args, uid, runnerIsAncestor]) => {
-      const { socket } = await startClient(file, args, {}, uid);
-      const who = await resolver.resolve(infoOf(socket));
-      expect(who?.exe).toBe('/usr/bin/sleep');
-      expect(who?.ancestors[0]).toBe('/usr/bin/bash');
-      expect(who?.ancestors.includes(readlinkSync('/proc/self/exe'))).toBe(runnerIsAncestor);
-      if (!runnerIsAncestor) expect(who?.ancestors).toEqual(['/usr/bin/bash']);
-    });
-  },
-);
+  test.for([
+    // Positive control: same uid, same PID namespace → bash, then this test runner and up.
+    ['same uid and namespace', '/usr/bin/bash', ['-c', SUBSHELL], undefined, true],
+    // The caller's uid differs from the root-owned runner above bash: the walk stops there.
+    ['another uid above', '/usr/bin/bash', ['-c', SUBSHELL], NOBODY, false],
+    // unshare's child is pid 1 of a new PID namespace: its parent is outside it.
+    [
+      'a PID namespace boundary',
+      '/usr/bin/unshare',
+      ['--pid', '--fork', '/usr/bin/bash', '-c', SUBSHELL],
+      undefined,
+      false,
+    ],
+  ] as const)('%s', async ([, file, args, uid, runnerIsAncestor]) => {
+    const { socket } = await startClient(file, args, {}, uid);
+    const who = await resolver.resolve(infoOf(socket));
+    expect(who?.exe).toBe('/usr/bin/sleep');
+    expect(who?.ancestors[0]).toBe('/usr/bin/bash');
+    expect(who?.ancestors.includes(readlinkSync('/proc/self/exe'))).toBe(runnerIsAncestor);
+    if (!runnerIsAncestor) expect(who?.ancestors).toEqual(['/usr/bin/bash']);
+  });
+});

@@ -28,6 +28,6 @@ export interface CallerIdentity {
  */
 export interface CallerResolver {
   resolve(info: SocketInfo): Promise<CallerIdentity | null>;
-  /** Releases helper processes, if the implementation has any. */
+  /** Releases what the implementation holds (its native lookup, if any). */
   close?(): void;
 }

@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createProcCallerResolver } from './create-proc-caller-resolver.js';
+import {
+  createProcCallerResolver,
+  type ProcCallerResolverOptions,
+} from './create-proc-caller-resolver.js';
 import { encodeSocketKeys, findInodes } from './proc-net-tcp.js';
 
 let server: Server;
@@ -49,55 +52,56 @@ function infoOf(
   };
 }
 
-describe.for(['sock-diag', 'proc'] as const)(
-  'host caller resolver (%s socket lookup)',
-  (lookup) => {
-    const warnings: string[] = [];
-    const resolver = createProcCallerResolver({
-      socketLookup: lookup,
-      warn: (m) => warnings.push(m),
-    });
-    afterAll(() => {
-      resolver.close?.();
-      // The sock-diag rows must really have used the helper, not fallen back to the tables.
-      expect(warnings).toEqual([]);
-    });
+/** The addon (bounded walk on the event loop first), the addon on a worker thread only, the JS walk. */
+const MODES = {
+  native: { socketLookup: 'native' },
+  'native-worker': { socketLookup: 'native', syncWalkCost: 0 },
+  proc: { socketLookup: 'proc' },
+} as const satisfies Record<string, ProcCallerResolverOptions>;
 
-    test('a socket held by one process resolves to its executable and its ancestors (nearest first)', async () => {
-      const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
-      const who = await resolver.resolve(infoOf(socket));
-      expect(who?.exe).toBe('/usr/bin/bash');
-      expect(who?.ancestors[0]).toBe(realpathSync(process.execPath));
-      expect(who?.pid).toBe(children.at(-1)?.pid);
-    });
-
-    test('a socket shared by two different executables (inherited by a child) is ambiguous → null', async () => {
-      const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; /usr/bin/sleep 30 & wait');
-      expect(await resolver.resolve(infoOf(socket))).toBeNull();
-    });
-
-    test('a 4-tuple no process holds → null', async () => {
-      const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
-      expect(await resolver.resolve({ ...infoOf(socket), remotePort: 1 })).toBeNull();
-    });
-
-    test('concurrent lookups are answered together and each gets its own caller', async () => {
-      const a = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
-      const b = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; exec /usr/bin/sleep 30 3<&3');
-      const [ra, rb] = await Promise.all([
-        resolver.resolve(infoOf(a)),
-        resolver.resolve(infoOf(b)),
-      ]);
-      expect([ra?.exe, rb?.exe]).toEqual(['/usr/bin/bash', '/usr/bin/sleep']);
-    });
-  },
-);
-
-test('a helper that cannot answer hands every lookup to the /proc walk here, which finds the same caller', async () => {
+describe.for(Object.keys(MODES) as (keyof typeof MODES)[])('host caller resolver (%s)', (mode) => {
   const warnings: string[] = [];
-  // /usr/bin/false exits at once: every request is answered "unavailable".
   const resolver = createProcCallerResolver({
-    helperPath: '/usr/bin/false',
+    ...MODES[mode],
+    warn: (m) => warnings.push(m),
+  });
+  afterAll(() => {
+    resolver.close?.();
+    // The native rows must really have used the addon, not fallen back to the JS walk.
+    expect(warnings).toEqual([]);
+  });
+
+  test('a socket held by one process resolves to its executable and its ancestors (nearest first)', async () => {
+    const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
+    const who = await resolver.resolve(infoOf(socket));
+    expect(who?.exe).toBe('/usr/bin/bash');
+    expect(who?.ancestors[0]).toBe(realpathSync(process.execPath));
+    expect(who?.pid).toBe(children.at(-1)?.pid);
+  });
+
+  test('a socket shared by two different executables (inherited by a child) is ambiguous → null', async () => {
+    const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; /usr/bin/sleep 30 & wait');
+    expect(await resolver.resolve(infoOf(socket))).toBeNull();
+  });
+
+  test('a 4-tuple no process holds → null', async () => {
+    const socket = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
+    expect(await resolver.resolve({ ...infoOf(socket), remotePort: 1 })).toBeNull();
+  });
+
+  test('concurrent lookups are answered together and each gets its own caller', async () => {
+    const a = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; read -t 30 -u 3');
+    const b = await connectFrom('exec 3<>/dev/tcp/127.0.0.1/PORT; exec /usr/bin/sleep 30 3<&3');
+    const [ra, rb] = await Promise.all([resolver.resolve(infoOf(a)), resolver.resolve(infoOf(b))]);
+    expect([ra?.exe, rb?.exe]).toEqual(['/usr/bin/bash', '/usr/bin/sleep']);
+  });
+});
+
+test('an addon that does not load hands every lookup to the /proc walk in JS, which finds the same caller', async () => {
+  const warnings: string[] = [];
+  // /usr/bin/false is no shared object: the addon fails to load.
+  const resolver = createProcCallerResolver({
+    addonPath: '/usr/bin/false',
     warn: (m) => warnings.push(m),
   });
   try {
@@ -109,7 +113,10 @@ test('a helper that cannot answer hands every lookup to the /proc walk here, whi
       exe: '/usr/bin/sleep',
     });
     expect(await resolver.resolve({ ...infoOf(socket), remotePort: 1 })).toBeNull();
-    expect(warnings.filter((w) => w.includes('stopped'))).toHaveLength(1);
+    expect(
+      warnings.filter((w) => w.startsWith('WARNING: the caller identification addon')),
+    ).toHaveLength(1);
+    expect(warnings).toHaveLength(1);
   } finally {
     resolver.close?.();
   }

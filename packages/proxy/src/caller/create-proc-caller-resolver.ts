@@ -3,22 +3,30 @@ import type { CallerIdentity, CallerResolver, SocketInfo } from './caller-resolv
 import { findSocketHolders, stillHolds, type ScanMemory } from './find-socket-holders.js';
 import { encodeSocketKeys, findInodes, type SocketEntry, type SocketKeys } from './proc-net-tcp.js';
 import { readProcessIdentity, type ProcessIdentity } from './read-process-identity.js';
-import { SOCK_DIAG_HELPER, startSockDiagLookup } from './sock-diag-lookup.js';
+import {
+  NATIVE_CALLER_ADDON,
+  SYNC_WALK_COST,
+  loadNativeCallerLookup,
+} from './native-caller-lookup.js';
 
 export interface ProcCallerResolverOptions {
   /** Mount point of procfs; `/proc` on a normal host. */
   readonly procRoot?: string;
   /**
-   * Where callers are identified: `sock-diag` (default) by the native helper, which finds
+   * How callers are identified: `native` (default) by the in-process addon, which finds
    * the socket by its exact 4-tuple and then its holders and their executables in /proc,
-   * in one round trip; this process does the same from the tables and /proc when the
-   * helper is missing or cannot answer. `proc`: always in this process, from
-   * /proc/<pid>/net/tcp{,6}.
+   * on a worker thread; the JS walk does the same from the tables and /proc when the addon
+   * is missing or cannot answer. `proc`: always the JS walk, from /proc/<pid>/net/tcp{,6}.
    */
-  readonly socketLookup?: 'sock-diag' | 'proc';
-  /** Path of the sock_diag helper (default: the package's native/build binary). */
-  readonly helperPath?: string;
-  /** Where a helper failure is reported (default: stderr). */
+  readonly socketLookup?: 'native' | 'proc';
+  /** Path of the caller addon (default: the package's native/build/openshell-caller.node). */
+  readonly addonPath?: string;
+  /**
+   * Procfs syscalls the addon may spend on the event loop's thread before it hands a
+   * lookup to a worker thread (default SYNC_WALK_COST; 0: always a worker thread).
+   */
+  readonly syncWalkCost?: number;
+  /** Where an addon failure is reported (default: stderr). */
   readonly warn?: (message: string) => void;
 }
 
@@ -75,12 +83,12 @@ function pickIdentity(identities: readonly ProcessIdentity[]): CallerIdentity | 
  * (scan of /proc/<pid>/fd) → /proc/<pid>/exe and ancestors via PPid. Never the command
  * line, which the caller controls.
  *
- * Normally the native helper does all of it (an exact NETLINK_SOCK_DIAG lookup in the
- * client's netns, then native/src/find-caller.h): procfs syscalls from C cost a fraction
- * of what they cost through Node, and the event loop never waits on procfs. Requests are
- * pipelined; nothing about a caller is cached between connections.
+ * Normally the in-process addon does all of it (an exact NETLINK_SOCK_DIAG lookup in the
+ * client's netns, then native/src/find-caller.h) on a libuv worker thread: procfs syscalls
+ * from C cost a fraction of what they cost through Node, and the event loop never waits on
+ * procfs. Nothing about a caller is cached between connections.
  *
- * The fallback here (no helper, or `socketLookup: 'proc'`) applies the same rules and is
+ * The fallback here (no addon, or `socketLookup: 'proc'`) applies the same rules and is
  * batched: connections pending together share one read of each tcp table and one walk of
  * /proc, so a burst of 1,000 connections costs a handful of walks rather than 1,000.
  *
@@ -92,22 +100,21 @@ export function createProcCallerResolver(options: ProcCallerResolverOptions = {}
   const procRoot = options.procRoot ?? '/proc';
   const warn =
     options.warn ?? ((message: string) => process.stderr.write(`openshell-proxy: ${message}\n`));
-  // The helper reads the real /proc for namespaces, so it only serves the real /proc.
-  const helper = options.helperPath ?? SOCK_DIAG_HELPER;
+  // The addon reads the real /proc for namespaces, so it only serves the real /proc. A
+  // missing or broken addon is reported (loudly, once) by the loader.
   const diag =
-    (options.socketLookup ?? 'sock-diag') === 'sock-diag' && procRoot === '/proc'
-      ? startSockDiagLookup(helper, warn)
+    (options.socketLookup ?? 'native') === 'native' && procRoot === '/proc'
+      ? loadNativeCallerLookup(
+          options.addonPath ?? NATIVE_CALLER_ADDON,
+          warn,
+          options.syncWalkCost ?? SYNC_WALK_COST,
+        )
       : null;
-  if (!diag && options.socketLookup !== 'proc' && procRoot === '/proc') {
-    warn(
-      `socket lookup helper ${helper} is missing (build it with "pnpm --filter @openshell/proxy build"); identifying callers from /proc/net/tcp, which is slower`,
-    );
-  }
   let queue: Pending[] = [];
   let running = false;
   const memory: ScanMemory = { unreadable: new Set(), recent: [] };
 
-  /** Socket table entries from /proc/<pid>/net/tcp{,6}, for clients the helper could not look up. */
+  /** Socket table entries from /proc/<pid>/net/tcp{,6}, for clients the addon could not look up. */
   function entriesFromTables(batch: readonly Pending[]): Map<Pending, SocketEntry> {
     const tableOf = (p: Pending): string => `${procRoot}/${p.info.netnsPid ?? 'self'}/net`;
     const byTable = new Map<string, Pending[]>();
@@ -201,7 +208,7 @@ export function createProcCallerResolver(options: ProcCallerResolverOptions = {}
       });
   }
 
-  /** The /proc walk in this process, for what the helper cannot answer. */
+  /** The /proc walk in JS, for what the addon cannot answer. */
   function resolveHere(info: SocketInfo): Promise<CallerIdentity | null> {
     return new Promise((settle) => {
       const keys = encodeSocketKeys(
@@ -223,7 +230,7 @@ export function createProcCallerResolver(options: ProcCallerResolverOptions = {}
   return {
     resolve(info: SocketInfo): Promise<CallerIdentity | null> {
       if (!diag) return resolveHere(info);
-      // One round trip: the helper finds the socket, its holders and their identity.
+      // One request: the addon finds the socket, its holders and their identity.
       return diag
         .identify(info)
         .then((answer) => (answer === 'unavailable' ? resolveHere(info) : answer));

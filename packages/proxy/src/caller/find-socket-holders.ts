@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 
-// The fallback for when the native helper cannot answer (or `socketLookup: 'proc'`):
+// The fallback for when the native addon cannot answer (or `socketLookup: 'proc'`):
 // native/src/find-caller.h applies the same rules in C, and the resolver's tests run both.
 
 /** One process that has the wanted socket open, and on which descriptor. */

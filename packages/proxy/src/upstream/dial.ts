@@ -6,9 +6,19 @@ import type { DialTarget } from '../ssrf/resolve-destination.js';
 /** Opens a TCP connection to an already-validated address; injectable for tests. */
 export type Dialer = (target: DialTarget) => Socket;
 
-/** The default dialer: a plain TCP connection, half-open allowed so a client's FIN passes through. */
+/**
+ * The default dialer: a plain TCP connection, half-open allowed so a client's FIN passes
+ * through. No Nagle from the start (the option, not a later setNoDelay call: one less step
+ * on the path to a CONNECT's 200).
+ */
 export const dialTcp: Dialer = (target) =>
-  connect({ host: target.address, port: target.port, family: target.family, allowHalfOpen: true });
+  connect({
+    host: target.address,
+    port: target.port,
+    family: target.family,
+    allowHalfOpen: true,
+    noDelay: true,
+  });
 
 /**
  * Connects to the first target that accepts, trying the next only when one fails before
