@@ -23,8 +23,9 @@ async function readmeCommands(): Promise<string[]> {
 test('README set-up has exactly two commands, both starting with the idempotent set-up script', async () => {
   const commands = await readmeCommands();
   expect(commands).toHaveLength(2);
-  for (const cmd of commands) expect(cmd.startsWith('bash scripts/setup.sh && ')).toBe(true);
-  expect(commands[1]).toBe('bash scripts/setup.sh && pnpm test');
+  for (const cmd of commands) expect(cmd).toMatch(/^bash scripts\/setup\.sh (--for-tests )?&& /);
+  expect(commands[0]?.startsWith('bash scripts/setup.sh && ')).toBe(true);
+  expect(commands[1]).toBe('bash scripts/setup.sh --for-tests && pnpm test');
 });
 
 test("README's main job runs as written (after set-up) and succeeds", async () => {

@@ -1,4 +1,4 @@
-// The real Claude Code and Codex CLIs (installed by scripts/setup.sh) inside real sandboxes,
+// The real Claude Code and Codex CLIs (installed by scripts/setup.sh --for-tests) inside real sandboxes,
 // started by the built `openshell` binary, against fake model APIs on loopback. The proxy
 // reaches the fakes through its resolve overrides (api.anthropic.com:443, api.openai.com:443 →
 // 127.0.0.1:port) and trusts their test CA; the sandbox itself is untouched: it trusts the
@@ -92,7 +92,7 @@ async function findAgent(command: string, npmPackage: string): Promise<string> {
   }).catch((err: unknown) => {
     throw new Error(
       `the real-agent e2e test needs ${npmPackage} installed globally (\`${command}\` under /usr); ` +
-        `run scripts/setup.sh as root — it installs the pinned version. (${String(err)})`,
+        `run bash scripts/setup.sh --for-tests as root — it installs the pinned version. (${String(err)})`,
     );
   });
   return realpath(found.stdout.split('\n')[0] ?? '');
