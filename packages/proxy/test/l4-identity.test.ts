@@ -73,6 +73,7 @@ describe('L4 decisions at CONNECT', () => {
       method: 'CONNECT',
       binary: '/usr/bin/curl',
       policy: 'web',
+      matchedBinary: '/usr/bin/curl',
       sandbox: 'default',
     });
     expect(event?.pid).toBeGreaterThan(1);
@@ -97,6 +98,7 @@ describe('L4 decisions at CONNECT', () => {
     expect(r.exitCode).toBe(56);
     expect(r.stderr).toContain('403');
     expect(harness.events.findLast((e) => e.host === 'evil.example.org')).toMatchObject({
+      matchedBinary: null,
       action: 'deny',
       outcome: 'policy_denied',
     });

@@ -128,6 +128,7 @@ export function toProtoDecision(
     ...(event.policy === null ? {} : { policy: event.policy }),
     ...(policyName === undefined ? {} : { policyName }),
     ...(event.rule === null ? {} : { rule: event.rule }),
+    ...(event.matchedBinary === null ? {} : { matchedBinary: event.matchedBinary }),
     reason: event.reason,
     ...(event.action === 'deny' ? { denialCode: event.outcome } : {}),
     ...(event.route === undefined ? {} : { route: event.route }),

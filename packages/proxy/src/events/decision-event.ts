@@ -48,6 +48,8 @@ export interface DecisionEvent {
   readonly path: string | null;
   /** Deciding policy id. */
   readonly policy: string | null;
+  /** The policy's binary entry (path or glob) the caller matched; null when none did. */
+  readonly matchedBinary: string | null;
   /** The deciding rule; for inference requests, the sensitivity rule that matched. */
   readonly rule: string | null;
   readonly action: DecisionAction;

@@ -56,6 +56,7 @@ export function createDecisionRecorder(deps: DecisionRecorderDeps): DecisionReco
         method: input.method,
         path: d?.canonicalPath ?? (input.target === undefined ? null : redactTarget(input.target)),
         policy: d?.policy ?? null,
+        matchedBinary: d?.matchedBinary ?? null,
         rule: input.rule ?? d?.rule ?? null,
         action: input.action,
         outcome: input.outcome,
