@@ -2,6 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, chown, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OpenShellError } from '@openshell/policy-schema';
+import { assertSandboxSpec, SANDBOX_ID_PATTERN } from '../assert-sandbox-spec.js';
 import type {
   ComputeDriver,
   HostResources,
@@ -75,7 +76,6 @@ interface ContainerInspect {
   readonly LogPath?: string;
 }
 
-const ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const TOOLS: NetworkTools = {
   ip: '/usr/bin/ip',
   nft: '/usr/sbin/nft',
@@ -131,7 +131,7 @@ export async function createDockerDriver(options: DockerDriverOptions): Promise<
   const recordPath = (id: string): string => join(dirOf(id), 'record.json');
 
   async function readRecord(id: string): Promise<ContainerRecord | undefined> {
-    if (!ID_PATTERN.test(id)) return undefined;
+    if (!SANDBOX_ID_PATTERN.test(id)) return undefined;
     const text = await readFile(recordPath(id), 'utf8').catch(() => undefined);
     return text === undefined ? undefined : (JSON.parse(text) as ContainerRecord);
   }
@@ -193,7 +193,7 @@ export async function createDockerDriver(options: DockerDriverOptions): Promise<
   }
 
   async function create(spec: SandboxSpec): Promise<SandboxHandle> {
-    assertSpec(spec);
+    assertSandboxSpec(spec);
     const from = spec.from ?? options.defaultImage;
     if (from === undefined) {
       throw new OpenShellError(
@@ -374,24 +374,6 @@ export async function createDockerDriver(options: DockerDriverOptions): Promise<
       }
     },
   };
-}
-
-function assertSpec(spec: SandboxSpec): void {
-  if (!ID_PATTERN.test(spec.id)) {
-    throw new OpenShellError(
-      'ERR_USAGE',
-      `sandbox id "${spec.id}" must be 1–32 characters of a-z, 0-9 and "-", starting and ending with a letter or digit`,
-    );
-  }
-  if (
-    spec.token !== undefined &&
-    Object.values(spec.env ?? {}).some((v) => v.includes(spec.token ?? ''))
-  ) {
-    throw new OpenShellError(
-      'ERR_USAGE',
-      'the sandbox token must not appear in the environment; it is passed on an inherited fd',
-    );
-  }
 }
 
 /** The /sandbox directory, owned by the sandbox's uid (a kept one is re-owned by the new uid). */

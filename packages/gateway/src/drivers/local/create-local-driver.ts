@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpenShellError } from '@openshell/policy-schema';
+import { assertSandboxSpec } from '../assert-sandbox-spec.js';
 import type {
   ComputeDriver,
   HostResources,
@@ -47,7 +48,6 @@ export interface LocalDriverDeps {
   readonly cgroupLayout?: CgroupLayout;
 }
 
-const ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const EXIT_POLL_MS = 50;
 
 /**
@@ -116,7 +116,7 @@ export async function createLocalDriver(
   }
 
   async function create(spec: SandboxSpec): Promise<SandboxHandle> {
-    assertSpec(spec);
+    assertSandboxSpec(spec);
     assertLimitsSupported(layout, spec.limits ?? {});
     const paths = sandboxPaths(resolved.stateDir, spec.id);
     try {
@@ -276,24 +276,6 @@ export async function createLocalDriver(
       return exitOf(record);
     },
   };
-}
-
-function assertSpec(spec: SandboxSpec): void {
-  if (!ID_PATTERN.test(spec.id)) {
-    throw new OpenShellError(
-      'ERR_USAGE',
-      `sandbox id "${spec.id}" must be 1–32 characters of a-z, 0-9 and "-", starting and ending with a letter or digit`,
-    );
-  }
-  if (
-    spec.token !== undefined &&
-    Object.values(spec.env ?? {}).some((v) => v.includes(spec.token ?? ''))
-  ) {
-    throw new OpenShellError(
-      'ERR_USAGE',
-      'the sandbox token must not appear in the environment; it is passed on an inherited fd',
-    );
-  }
 }
 
 async function assertHostReady(tools: HostTools): Promise<void> {
