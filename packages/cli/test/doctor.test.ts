@@ -12,7 +12,11 @@ test('doctor -o json: this host is ready, every check has a stable shape', async
   expect(problems).toEqual([]);
   expect(r.code).toBe(0);
   expect(report.ready).toBe(true);
-  expect(Object.keys(report)).toEqual(['ready', 'checks', 'kernel']);
+  expect(Object.keys(report)).toEqual(['ready', 'checks', 'kernel', 'engine']);
+  // The container engine is informational (only --driver docker needs one): either it
+  // answered and names itself, or the error says why not.
+  expect(Object.keys(report.engine).sort()).toEqual(['engine', 'error', 'socket']);
+  expect(report.engine.engine === null).toBe(report.engine.error !== null);
   for (const check of report.checks) {
     expect(Object.keys(check).sort()).toEqual(['detail', 'domain', 'fix', 'name', 'status']);
   }
