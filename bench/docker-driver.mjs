@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSummary } from './lib/summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gatewayDir = join(root, 'packages/gateway');
@@ -262,4 +263,18 @@ ${table.join('\n')}
 `;
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/docker-driver.md'), text);
+writeSummary('docker-driver', {
+  command: 'node bench/docker-driver.mjs',
+  loadBefore: Number(loadBefore[0].toFixed(2)),
+  rows: [
+    {
+      metric: 'docker driver: sandbox create → first command, p50',
+      ours: s.docker.p50,
+      unit: 'ms',
+      better: 'lower',
+      peer: { name: '`podman run --rm IMAGE true` (no network, no agent)', value: s.podman.p50 },
+      note: `local driver ${ms(s.local.p50)} ms in the same run`,
+    },
+  ],
+});
 process.stdout.write(text);

@@ -33,6 +33,7 @@ import { cpus, loadavg, platform, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { writeSummary } from './lib/summary.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'packages/proxy/dist/bin.js');
@@ -535,6 +536,49 @@ async function main() {
     `an L7 request on a kept-alive terminated connection adds ${fmt(oursL7.keptP50 - direct.keptP50, 3)} ms p50 (goal ≤ 1 ms)`,
     `bulk throughput ${fmt((100 * ours.mbps) / direct.mbps, 0)}% of direct as a tunnel, ${fmt((100 * oursL7.mbps) / direct.mbps, 0)}% terminated (goal ≥ 50%)`,
   ];
+  const tinyproxy = rows.find((r) => !r.missing && r.name.startsWith('tinyproxy'));
+  const srtTunnel = rows.find(
+    (r) => !r.missing && r.name.endsWith('proxy, CONNECT tunnel') && r.name.startsWith('srt'),
+  );
+  const srtTls = rows.find(
+    (r) => !r.missing && r.name.startsWith('srt') && r.name.endsWith('TLS terminated'),
+  );
+  const peerOf = (row, value) =>
+    row === undefined ? {} : { peer: { name: row.name, value: value(row) } };
+  writeSummary('proxy', {
+    command: 'node bench/proxy.mjs',
+    loadBefore: Number(load[0].toFixed(2)),
+    rows: [
+      {
+        metric: 'CONNECT tunnel: added per new connection vs direct, p50',
+        ours: ours.addedP50,
+        unit: 'ms',
+        better: 'lower',
+        ...peerOf(tinyproxy, (r) => r.addedP50),
+        goal: '≤ 0.5 ms',
+        goalMet: ours.addedP50 <= 0.5,
+        note: srtTunnel === undefined ? undefined : `srt tunnel ${fmt(srtTunnel.addedP50)} ms`,
+      },
+      {
+        metric: 'L7 request on a kept-alive TLS-terminated connection: added vs direct, p50',
+        ours: oursL7.keptP50 - direct.keptP50,
+        unit: 'ms',
+        better: 'lower',
+        ...peerOf(srtTls, (r) => r.keptP50 - direct.keptP50),
+        goal: '≤ 1 ms',
+        goalMet: oursL7.keptP50 - direct.keptP50 <= 1,
+      },
+      {
+        metric: 'bulk throughput through the CONNECT tunnel, share of direct',
+        ours: (100 * ours.mbps) / direct.mbps,
+        unit: '%',
+        better: 'higher',
+        ...peerOf(tinyproxy, (r) => (100 * r.mbps) / direct.mbps),
+        goal: '≥ 50 %',
+        goalMet: ours.mbps >= direct.mbps / 2,
+      },
+    ],
+  });
   const cpu = cpus()[0]?.model.trim() ?? 'unknown';
   const md = `# Egress proxy overhead
 

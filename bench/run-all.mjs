@@ -15,6 +15,7 @@ const BENCHES = [
   'agent-exec',
   'proxy',
   'gateway',
+  'docker-driver',
 ];
 
 const dir = dirname(fileURLToPath(import.meta.url));
