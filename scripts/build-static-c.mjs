@@ -1,6 +1,7 @@
 // Shared by every package that ships a small C helper (native-enforcer's launcher, the
-// sandbox-agent's pty helper, the proxy's sock_diag lookup). Builds with the system C
-// compiler, no Node headers. Static so the binary runs inside any sandbox root filesystem
+// sandbox-agent's pty helper, the CLI's prove probe). Builds with the system C compiler, no
+// Node headers. The proxy's addon (a shared object, not static) takes the same warning and
+// hardening flags from here. Static so the binary runs inside any sandbox root filesystem
 // it is bind-mounted into; static-pie where the libc supports it, so these root-run
 // binaries that parse input keep ASLR. Needs a C compiler (`cc`, e.g. Debian's gcc) and the
 // static C library (libc6-dev).
@@ -8,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const COMMON_FLAGS = [
+/** Warnings as errors and the hardening every native piece of openshell is built with. */
+export const COMMON_FLAGS = [
   '-std=gnu11',
   '-O2',
   '-Wall',

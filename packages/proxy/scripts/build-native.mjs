@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMMON_FLAGS } from '../../../scripts/build-static-c.mjs';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(packageDir, 'native', 'src', 'caller-addon.c');
@@ -27,21 +28,11 @@ if (!existsSync(join(includeDir, 'node_api.h'))) {
 }
 
 const FLAGS = [
-  '-std=gnu11',
-  '-O2',
-  '-Wall',
-  '-Wextra',
-  '-Werror',
-  '-Wshadow',
-  '-Wformat=2',
-  '-D_GNU_SOURCE',
-  '-D_FORTIFY_SOURCE=2',
-  '-fstack-protector-strong',
+  ...COMMON_FLAGS,
   '-fPIC',
   '-shared',
   '-pthread',
   // The napi_* symbols are resolved from the node binary when the addon is loaded.
-  '-Wl,-z,relro,-z,now',
   `-I${includeDir}`,
 ];
 
