@@ -16,6 +16,7 @@ import {
   run,
   runOpenshell,
   type CliResult,
+  EXAMPLE_SITE_POLICY,
 } from './helpers/isolated-gateway.js';
 import { startLoopbackSite, type LoopbackSite } from './helpers/loopback-site.js';
 import { PROBE_IN_IMAGE, writeTestImageContext } from './helpers/test-image.js';
@@ -135,21 +136,7 @@ describe('the seed walkthrough through the docker driver', () => {
 
     const full = await openshell(['policy', 'get', 'demo', '--full']);
     await writeFile(join(dir, 'current.yaml'), full.stdout);
-    await appendFile(
-      join(dir, 'current.yaml'),
-      [
-        'network_policies:',
-        '  example_site:',
-        '    name: example-site',
-        '    endpoints:',
-        '      - host: example.com',
-        '        port: 443',
-        '        access: read-only',
-        '    binaries:',
-        '      - path: /usr/bin/curl',
-        '',
-      ].join('\n'),
-    );
+    await appendFile(join(dir, 'current.yaml'), EXAMPLE_SITE_POLICY);
     const set = await openshell(['policy', 'set', 'demo', '--policy', 'current.yaml', '--wait']);
     expect(set.code, show(set)).toBe(0);
 

@@ -14,6 +14,7 @@ import {
   run,
   runOpenshell,
   freePort,
+  EXAMPLE_SITE_POLICY,
 } from './helpers/isolated-gateway.js';
 
 const NAMES = {
@@ -150,21 +151,7 @@ test('the lifecycle a user walks through, start to finish', async () => {
     /^Version:\s+1\nHash:\s+[0-9a-f]{64}\nStatus:\s+Loaded\nActive:\s+1\nCreated:\s+.+ UTC\n(.+\n)*---\n/,
   );
   await writeFile(join(dir, 'current.yaml'), full.stdout);
-  await appendFile(
-    join(dir, 'current.yaml'),
-    [
-      'network_policies:',
-      '  example_site:',
-      '    name: example-site',
-      '    endpoints:',
-      '      - host: example.com',
-      '        port: 443',
-      '        access: read-only',
-      '    binaries:',
-      '      - path: /usr/bin/curl',
-      '',
-    ].join('\n'),
-  );
+  await appendFile(join(dir, 'current.yaml'), EXAMPLE_SITE_POLICY);
   const set = await openshell(['policy', 'set', 'demo', '--policy', 'current.yaml', '--wait']);
   expect(set.code, set.stderr).toBe(0);
   expect(set.stderr).toMatch(/header/i);

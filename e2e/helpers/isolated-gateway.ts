@@ -12,6 +12,23 @@ import { promisify } from 'node:util';
 export const run = promisify(execFile);
 export const CLI = fileURLToPath(new URL('../../packages/cli/bin/run.js', import.meta.url));
 
+/**
+ * The README walkthrough's policy addition: curl may read example.com (GET only), appended to
+ * `policy get --full` output to make the next revision.
+ */
+export const EXAMPLE_SITE_POLICY = [
+  'network_policies:',
+  '  example_site:',
+  '    name: example-site',
+  '    endpoints:',
+  '      - host: example.com',
+  '        port: 443',
+  '        access: read-only',
+  '    binaries:',
+  '      - path: /usr/bin/curl',
+  '',
+].join('\n');
+
 export interface CliResult {
   readonly code: number;
   readonly stdout: string;

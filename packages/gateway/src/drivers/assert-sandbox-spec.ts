@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { OpenShellError } from '@openshell/policy-schema';
 import type { SandboxSpec } from './compute-driver.js';
 
@@ -19,6 +20,22 @@ export function assertSandboxSpec(spec: SandboxSpec): void {
     throw new OpenShellError(
       'ERR_USAGE',
       'the sandbox token must not appear in the environment; it is passed on an inherited fd',
+    );
+  }
+}
+
+/**
+ * Creates the sandbox's own state directory (0700); it existing already means the id is taken,
+ * which both drivers report the same way.
+ */
+export async function claimSandboxDir(dir: string, id: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') throw cause;
+    throw new OpenShellError(
+      'ERR_SANDBOX_EXISTS',
+      `sandbox "${id}" already exists; delete it first or pick another id`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, chown, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OpenShellError } from '@openshell/policy-schema';
-import { assertSandboxSpec, SANDBOX_ID_PATTERN } from '../assert-sandbox-spec.js';
+import { assertSandboxSpec, claimSandboxDir, SANDBOX_ID_PATTERN } from '../assert-sandbox-spec.js';
 import type {
   ComputeDriver,
   HostResources,
@@ -202,15 +202,7 @@ export async function createDockerDriver(options: DockerDriverOptions): Promise<
       );
     }
     const dir = dirOf(spec.id);
-    try {
-      await mkdir(dir, { mode: 0o700 });
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') throw cause;
-      throw new OpenShellError(
-        'ERR_SANDBOX_EXISTS',
-        `sandbox "${spec.id}" already exists; delete it first or pick another id`,
-      );
-    }
+    await claimSandboxDir(dir, spec.id);
     let record: ContainerRecord | undefined;
     try {
       const lease = await leases.acquire(spec.id);

@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpenShellError } from '@openshell/policy-schema';
-import { assertSandboxSpec } from '../assert-sandbox-spec.js';
+import { assertSandboxSpec, claimSandboxDir } from '../assert-sandbox-spec.js';
 import type {
   ComputeDriver,
   HostResources,
@@ -119,15 +119,7 @@ export async function createLocalDriver(
     assertSandboxSpec(spec);
     assertLimitsSupported(layout, spec.limits ?? {});
     const paths = sandboxPaths(resolved.stateDir, spec.id);
-    try {
-      await mkdir(paths.dir, { mode: 0o700 });
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') throw cause;
-      throw new OpenShellError(
-        'ERR_SANDBOX_EXISTS',
-        `sandbox "${spec.id}" already exists; delete it first or pick another id`,
-      );
-    }
+    await claimSandboxDir(paths.dir, spec.id);
     let record: SandboxRecord | undefined;
     try {
       const lease = await leases.acquire(spec.id);
