@@ -98,7 +98,9 @@ events_logger = \"file\""
   if ! curl -sf --max-time 2 --unix-socket "$PODMAN_SOCKET" http://d/_ping >/dev/null 2>&1; then
     log "starting podman system service on $PODMAN_SOCKET"
     rm -f "$PODMAN_SOCKET"
-    setsid podman system service --time=0 "unix://$PODMAN_SOCKET" </dev/null >>/var/log/podman-service.log 2>&1 &
+    # From /: conmon writes an `oom` marker into its working directory when a container is
+    # OOM-killed, which would otherwise land in this checkout.
+    (cd / && setsid podman system service --time=0 "unix://$PODMAN_SOCKET" </dev/null >>/var/log/podman-service.log 2>&1 &)
     for _ in $(seq 1 100); do
       curl -sf --max-time 2 --unix-socket "$PODMAN_SOCKET" http://d/_ping >/dev/null 2>&1 && break
       sleep 0.1
