@@ -99,8 +99,17 @@ events_logger = \"file\""
     log "starting podman system service on $PODMAN_SOCKET"
     rm -f "$PODMAN_SOCKET"
     # From /: conmon writes an `oom` marker into its working directory when a container is
-    # OOM-killed, which would otherwise land in this checkout.
-    (cd / && setsid podman system service --time=0 "unix://$PODMAN_SOCKET" </dev/null >>/var/log/podman-service.log 2>&1 &)
+    # OOM-killed, which would otherwise land in this checkout. Descriptors above 2 are closed
+    # first: the daemon outlives this script, and an inherited pipe (a CI runner's, a caller's
+    # `| tail`) would keep whoever reads it waiting for the daemon to exit.
+    (
+      cd /
+      for fd in /proc/$BASHPID/fd/*; do
+        n=${fd##*/}
+        ((n > 2)) && eval "exec $n>&-"
+      done
+      setsid podman system service --time=0 "unix://$PODMAN_SOCKET" </dev/null >>/var/log/podman-service.log 2>&1 &
+    )
     for _ in $(seq 1 100); do
       curl -sf --max-time 2 --unix-socket "$PODMAN_SOCKET" http://d/_ping >/dev/null 2>&1 && break
       sleep 0.1
